@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from numbers import Integral, Real
 from typing import Any
 
-__all__ = ["ParameterError", "check_number", "check_int", "check_choice", "check_bool"]
+__all__ = ["ParameterError", "check_bool", "check_choice", "check_int", "check_number"]
 
 
 class ParameterError(ValueError):

@@ -1,0 +1,162 @@
+"""Command line: ``v1lab`` (= ``python run_experiment.py``).
+
+With no arguments it runs the default protocol (``hubel_wiesel_bars``) and writes a
+run folder. Every problem with the input is reported in one line before any work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+from v1lab._validate import ParameterError
+
+__all__ = ["main", "make_parser"]
+
+
+def make_parser() -> argparse.ArgumentParser:
+    from v1lab.protocol import DEFAULT_PROTOCOL
+
+    parser = argparse.ArgumentParser(
+        prog="v1lab",
+        description=(
+            "Run a simulated Hubel & Wiesel experiment: stimuli sweep over a model retina, "
+            "V1 cells fire, and the run folder gets the spikes (NWB, NPZ), tables and figures."
+        ),
+    )
+    parser.add_argument(
+        "--protocol",
+        default=DEFAULT_PROTOCOL,
+        metavar="NAME|PATH",
+        help=(
+            "protocol to run: a shipped name (see --list) or a .toml file "
+            f"(default: {DEFAULT_PROTOCOL})"
+        ),
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="run folder to write (default: runs/<YYYYmmdd-HHMMSS>_<protocol>)",
+    )
+    parser.add_argument(
+        "--seed", type=int, metavar="N", help="override the protocol's seed (N >= 0)"
+    )
+    parser.add_argument("--list", action="store_true", help="list the shipped protocols and exit")
+    parser.add_argument(
+        "--quiet", action="store_true", help="print only the run folder (and errors)"
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an existing --out folder (only once the new run is complete)",
+    )
+    return parser
+
+
+def _describe(stimulus: Any) -> str:
+    params = stimulus.trial_params()
+    keys = [
+        k
+        for k in ("orientation_deg", "direction_deg", "contrast", "spatial_frequency_cpd")
+        if k in params
+    ]
+    shown = " ".join(f"{k}={params[k]:g}" for k in keys if params[k] == params[k])
+    return f"{stimulus.kind} {shown}".strip()
+
+
+def _progress_printer(stream: TextIO) -> Any:
+    width = 24
+
+    def show(index: int, total: int, stimulus: Any, seconds: float) -> None:
+        done = index + 1
+        filled = round(width * done / total)
+        bar = "█" * filled + "·" * (width - filled)
+        stream.write(
+            f"[{done:>{len(str(total))}}/{total}] |{bar}| {_describe(stimulus)} ({seconds:.2f} s)\n"
+        )
+        stream.flush()
+
+    return show
+
+
+def _list(stream: TextIO) -> None:
+    from v1lab.protocol import list_protocols
+
+    rows = list_protocols()
+    width = max((len(n) for n, _ in rows), default=0)
+    for name, description in rows:
+        stream.write(f"{name:<{width}}  {description}\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the process exit code (0 ok, 2 bad input)."""
+    args = make_parser().parse_args(argv)
+    out, err = sys.stdout, sys.stderr
+    if args.list:
+        _list(out)
+        return 0
+    try:
+        return _run(args, out)
+    except (ParameterError, FileExistsError) as exc:
+        err.write(f"v1lab: error: {exc}\n")
+        return 2
+    except KeyboardInterrupt:
+        err.write("v1lab: interrupted; nothing was written\n")
+        return 130
+
+
+def _run(args: argparse.Namespace, out: TextIO) -> int:
+    from v1lab.experiment import check_resources, run_protocol
+    from v1lab.io import check_run_folder, default_run_folder
+    from v1lab.protocol import load_protocol
+
+    protocol = load_protocol(args.protocol)
+    if args.seed is not None:
+        protocol = protocol.with_seed(args.seed)
+    folder = args.out if args.out is not None else default_run_folder(protocol.name)
+    check_run_folder(folder, overwrite=args.overwrite)
+    check_resources(protocol)
+
+    n_cond = len(protocol.conditions())
+    if not args.quiet:
+        out.write(
+            f"v1lab: {protocol.name} — {n_cond} conditions × {protocol.trials.n_trials} trials, "
+            f"seed {protocol.seed}\n"
+        )
+    tic = time.perf_counter()
+    recording = run_protocol(protocol, progress=None if args.quiet else _progress_printer(out))
+    if not args.quiet:
+        out.write(f"simulated in {time.perf_counter() - tic:.1f} s; writing {folder} …\n")
+    save_recording_folder(recording, folder, overwrite=args.overwrite)
+    out.write(f"{folder}\n" if args.quiet else f"Run folder: {folder}\n")
+    return 0
+
+
+def save_recording_folder(recording: Any, folder: Path, *, overwrite: bool = False) -> Path:
+    """Write the full run folder: data files, metrics.csv and figures."""
+    from v1lab.analysis import compute_metrics
+    from v1lab.io import save_run, save_table_csv
+    from v1lab.plots import save_tuning_figures
+
+    metrics = compute_metrics(recording)
+
+    def write_metrics(rec: Any, tmp: Path) -> None:
+        save_table_csv(tmp / "metrics.csv", metrics)
+
+    def write_figures(rec: Any, tmp: Path) -> None:
+        save_tuning_figures(rec, tmp / "figures", metrics)
+
+    return save_run(
+        recording,
+        folder,
+        overwrite=overwrite,
+        extra={"metrics.csv": write_metrics, "figures": write_figures},
+    )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

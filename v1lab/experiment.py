@@ -1,0 +1,401 @@
+"""Run a protocol: conditions × trials through retina → V1 → spikes into a Recording.
+
+The session timeline is the one an experimenter would keep: a blank lead-in of
+``isi_s``, then each presentation followed by an ``isi_s`` blank, in the protocol's
+order (block-randomised when interleaved). Stimulus durations are rounded to whole
+frames; a presentation's ``stop_time`` is its true last-frame end.
+
+Speed: the filters start each presentation at rest whenever the blank before it is
+longer than the temporal kernels' support (:attr:`v1lab.retina.Retina.kernel_s`), so
+the rates of a condition are computed once, from its stimulus plus the blank after it,
+and its trials differ only in their spikes. With a shorter blank, presentations are
+simulated one after another with the filter state carried across, as in the live mode.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from v1lab._validate import ParameterError
+from v1lab.cortex import Population, V1Layer
+from v1lab.protocol import Protocol
+from v1lab.retina import Retina, RetinaFilter
+from v1lab.spikes import SpikeTrains, sim_spikes
+from v1lab.stimulus import iter_frames
+
+__all__ = [
+    "Circuit",
+    "Recording",
+    "check_resources",
+    "estimate_memory_bytes",
+    "make_schedule",
+    "run_protocol",
+    "sim_rates",
+]
+
+#: Frames rendered and filtered per chunk: bounds memory whatever the stimulus length.
+CHUNK_FRAMES = 256
+
+
+class Circuit:
+    """The retina → V1 chain with its state: frames in, firing rates out.
+
+    ``process`` may be called on a whole stimulus or on consecutive blocks of it; the
+    result is the same (the LGN temporal filters carry their state).
+
+    Examples
+    --------
+    >>> from v1lab.cortex import population_from_cells
+    >>> pop = population_from_cells([{"type": "simple"}])
+    >>> c = Circuit(Retina(extent_deg=6, lgn_extent_deg=3), pop)
+    >>> rates = c.process(np.zeros((4, 48, 48), np.float32))
+    >>> rates.shape, float(rates[0, 0]) == float(c.population.spontaneous_hz[0])
+    ((4, 1), True)
+    """
+
+    def __init__(self, retina: Retina, population: Population) -> None:
+        self.retina = retina
+        self.population = population
+        self.lgn = RetinaFilter(retina)
+        self.v1 = V1Layer(population, retina, self.lgn.positions_deg)
+
+    def reset(self) -> None:
+        """Back to rest, as after a long grey screen."""
+        self.lgn.reset()
+
+    def process(self, frames: np.ndarray) -> np.ndarray:
+        """Firing rates (spikes/s), shape (n_frames, n_cells), for a block of frames."""
+        lgn, linear = self.lgn.process(frames)
+        return self.v1.process(lgn, linear)
+
+    def process_blank(self, n_frames: int) -> np.ndarray:
+        """Rates for ``n_frames`` of grey screen, skipping the spatial stage (it is zero)."""
+        lgn, linear = self.lgn.process_spatial(
+            np.zeros((n_frames, self.lgn.n_positions), np.float32)
+        )
+        return self.v1.process(lgn, linear)
+
+
+def sim_rates(circuit: Circuit, stimulus: Any, *, tail_s: float = 0.0) -> np.ndarray:
+    """Rates for one stimulus followed by ``tail_s`` of blank, carrying circuit state.
+
+    Frames are rendered and filtered in chunks of :data:`CHUNK_FRAMES`, so a long
+    stimulus never holds its whole movie in memory.
+    """
+    fs = circuit.retina.frame_rate_hz
+    grid = circuit.retina.grid
+    parts = [
+        circuit.process(frames)
+        for _, frames in iter_frames(stimulus, grid, fs, chunk_frames=CHUNK_FRAMES)
+    ]
+    n_tail = round(tail_s * fs)
+    for start in range(0, n_tail, CHUNK_FRAMES):
+        parts.append(circuit.process_blank(min(CHUNK_FRAMES, n_tail - start)))
+    if not parts:
+        return np.zeros((0, len(circuit.population)), np.float32)
+    return np.concatenate(parts, axis=0)
+
+
+@dataclass(frozen=True)
+class Recording:
+    """Everything one run produced: the data contract of DESIGN.md in memory.
+
+    Attributes
+    ----------
+    protocol : Protocol
+        The resolved protocol (seed included).
+    population : Population
+        The cells' ground truth.
+    conditions : list
+        Stimulus of each condition; index = ``stimulus_condition_id``.
+    presentations : dict of str to ndarray
+        One row per presentation: ``start_time``, ``stop_time``,
+        ``stimulus_condition_id``, ``repeat`` (repeat index), ``stimulus`` (kind) and
+        every stimulus parameter (NaN where it does not apply).
+    spike_times : list of ndarray
+        Per cell, sorted spike times in seconds of session time.
+    duration_s : float
+        Session length.
+    condition_rates : list of ndarray
+        Per condition, the model's firing rates (n_frames, n_cells) from onset through
+        the following blank, when the run computed them once per condition.
+    """
+
+    protocol: Protocol
+    population: Population
+    conditions: list[Any]
+    presentations: dict[str, np.ndarray]
+    spike_times: list[np.ndarray]
+    duration_s: float
+    condition_rates: list[np.ndarray] = field(default_factory=list, repr=False)
+
+    @property
+    def n_cells(self) -> int:
+        return len(self.population)
+
+    @property
+    def n_presentations(self) -> int:
+        return len(self.presentations["start_time"])
+
+    def spike_counts(self, window_s: tuple[float, float] | None = None) -> np.ndarray:
+        """Spike counts (n_presentations, n_cells) in each presentation.
+
+        ``window_s`` is relative to each onset; default: the whole presentation.
+        """
+        start = self.presentations["start_time"]
+        stop = self.presentations["stop_time"]
+        lo, hi = (start, stop) if window_s is None else (start + window_s[0], start + window_s[1])
+        counts = np.empty((len(start), self.n_cells), dtype=np.int64)
+        for cell, times in enumerate(self.spike_times):
+            counts[:, cell] = np.searchsorted(times, hi) - np.searchsorted(times, lo)
+        return counts
+
+
+def make_schedule(protocol: Protocol, rng: np.random.Generator) -> np.ndarray:
+    """Condition id of each presentation, in presentation order.
+
+    Interleaved: each of the ``n_trials`` blocks shows every condition once in a fresh
+    random order. Otherwise every condition's trials run back to back.
+    """
+    n_cond = len(protocol.conditions())
+    n_trials = protocol.trials.n_trials
+    if protocol.trials.interleave:
+        return np.concatenate([rng.permutation(n_cond) for _ in range(n_trials)])
+    return np.repeat(np.arange(n_cond), n_trials)
+
+
+def _available_memory_bytes() -> int:
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def estimate_memory_bytes(protocol: Protocol) -> dict[str, int]:
+    """Peak memory of the largest pieces a run holds at once, by protocol field.
+
+    Returns a mapping from the protocol field that drives each piece to its bytes.
+    """
+    r = protocol.retina
+    n_pix = r.grid.n_pixels**2
+    n_lgn = r.n_lgn_positions
+    n_cells = len(protocol.population.cells) or protocol.population.n_cells
+    fs = r.frame_rate_hz
+    longest = max(c.duration_s for c in protocol.conditions()) + protocol.trials.isi_s
+    n_frames = int(np.ceil(longest * fs))
+    # Spatial weights (float32) plus the float64 temporaries that build them.
+    spatial = n_pix * n_lgn * (4 + 2 * 8)
+    chunk = CHUNK_FRAMES * n_pix * 4 * 3
+    subunits = 6 * n_cells
+    per_condition = n_frames * (4 * n_lgn + subunits + 3 * n_cells) * 4 * 2
+    v1_weights = 4 * n_lgn * subunits * 4
+    return {
+        "retina.pixels_per_deg": spatial + chunk,
+        "retina.lgn_spacing_deg": v1_weights,
+        "stimuli.duration_s": per_condition,
+    }
+
+
+def check_resources(protocol: Protocol) -> None:
+    """Refuse, before any work, a protocol that would need more memory than is free."""
+    pieces = estimate_memory_bytes(protocol)
+    total = sum(pieces.values())
+    available = _available_memory_bytes()
+    if total > 0.8 * available:
+        field_name = max(pieces, key=pieces.get)
+        value: Any = (
+            getattr(protocol.retina, field_name.split(".")[1], None)
+            if field_name.startswith("retina")
+            else None
+        )
+        if value is None:
+            value = max(c.duration_s for c in protocol.conditions())
+        raise ParameterError(
+            field_name,
+            value,
+            f"the run would need about {total / 1e9:.1f} GB of memory and {available / 1e9:.1f} GB "
+            f"is available; lower retina.pixels_per_deg, retina.extent_deg, "
+            f"retina.lgn_extent_deg or the stimulus durations",
+        )
+
+
+def _trial_columns(conditions: list[Any], schedule: np.ndarray) -> dict[str, np.ndarray]:
+    """Stimulus-parameter columns of the presentations table (NaN where not applicable)."""
+    params = [c.trial_params() for c in conditions]
+    labels = [c.trial_labels() if hasattr(c, "trial_labels") else {} for c in conditions]
+    numeric = sorted({k for p in params for k in p} | set(STANDARD_PARAM_COLUMNS))
+    text = sorted({k for p in labels for k in p})
+    cols: dict[str, np.ndarray] = {"stimulus": np.array([conditions[i].kind for i in schedule])}
+    for name in numeric:
+        per_condition = np.array([p.get(name, np.nan) for p in params], dtype=float)
+        cols[name] = per_condition[schedule]
+    for name in text:
+        per_condition_text = np.array([p.get(name, "") for p in labels], dtype=str)
+        cols[name] = per_condition_text[schedule]
+    return cols
+
+
+#: Stimulus-parameter columns every presentations table has (DESIGN.md), NaN where unused.
+STANDARD_PARAM_COLUMNS = (
+    "orientation_deg",
+    "direction_deg",
+    "contrast",
+    "x_deg",
+    "y_deg",
+    "length_deg",
+    "width_deg",
+    "speed_deg_s",
+    "spatial_frequency_cpd",
+    "temporal_frequency_hz",
+)
+
+ProgressFn = Callable[[int, int, Any, float], None]
+
+
+def run_protocol(protocol: Protocol, *, progress: ProgressFn | None = None) -> Recording:
+    """Run every condition × trial of ``protocol`` and return the :class:`Recording`.
+
+    Parameters
+    ----------
+    protocol : Protocol
+    progress : callable, optional
+        Called as ``progress(index, n_conditions, stimulus, seconds)`` after each
+        condition (or presentation, when they are simulated in sequence).
+
+    Notes
+    -----
+    Same protocol + same seed + same v1lab version ⇒ identical spikes: every random
+    stream (population, schedule, each condition's spikes) is a child of the seed's
+    ``SeedSequence``, so none depends on the order in which work is done.
+    """
+    check_resources(protocol)
+    conditions = protocol.conditions()
+    n_cond = len(conditions)
+    fs = protocol.retina.frame_rate_hz
+    isi_s = protocol.trials.isi_s
+    n_isi = round(isi_s * fs)
+    seq_pop, seq_sched, seq_lead, seq_spikes = np.random.SeedSequence(protocol.seed).spawn(4)
+    rng_pop, rng_sched, rng_lead = (
+        np.random.default_rng(s) for s in (seq_pop, seq_sched, seq_lead)
+    )
+    population = protocol.population.make(rng_pop)
+    circuit = Circuit(protocol.retina, population)
+    schedule = make_schedule(protocol, rng_sched)
+    n_frames = np.array([round(c.duration_s * fs) for c in conditions])
+
+    # Timeline: lead-in blank, then each presentation followed by its blank.
+    durations = (n_frames[schedule] + n_isi) / fs
+    starts = n_isi / fs + np.concatenate([[0.0], np.cumsum(durations)[:-1]])
+    stops = starts + n_frames[schedule] / fs
+    session_s = float(n_isi / fs + durations.sum())
+
+    n_cells = len(population)
+    spiking = protocol.spiking
+    pieces: list[tuple[np.ndarray, np.ndarray]] = []
+    if n_isi > 0:
+        lead = sim_spikes(
+            np.broadcast_to(population.spontaneous_hz.astype(float), (n_isi, n_cells)),
+            fs,
+            model=spiking.model,
+            n_trials=1,
+            rng=rng_lead,
+            **spiking.params(),
+        )
+        _place(lead, np.zeros(1), pieces)
+
+    condition_rates: list[np.ndarray] = []
+    independent = isi_s >= protocol.retina.kernel_s
+    if independent:
+        cond_rngs = [np.random.default_rng(s) for s in seq_spikes.spawn(n_cond)]
+        for c, stim in enumerate(conditions):
+            tic = time.perf_counter()
+            circuit.reset()
+            rates = sim_rates(circuit, stim, tail_s=n_isi / fs)
+            condition_rates.append(rates)
+            where = np.flatnonzero(schedule == c)
+            trains = sim_spikes(
+                rates.astype(float),
+                fs,
+                model=spiking.model,
+                n_trials=len(where),
+                rng=cond_rngs[c],
+                **spiking.params(),
+            )
+            _place(trains, starts[where], pieces)
+            if progress is not None:
+                progress(c, n_cond, stim, time.perf_counter() - tic)
+    else:
+        pres_rngs = [np.random.default_rng(s) for s in seq_spikes.spawn(len(schedule))]
+        circuit.reset()
+        for k, c in enumerate(schedule):
+            tic = time.perf_counter()
+            rates = sim_rates(circuit, conditions[c], tail_s=n_isi / fs)
+            trains = sim_spikes(
+                rates.astype(float),
+                fs,
+                model=spiking.model,
+                n_trials=1,
+                rng=pres_rngs[k],
+                **spiking.params(),
+            )
+            _place(trains, starts[k : k + 1], pieces)
+            if progress is not None:
+                progress(k, len(schedule), conditions[c], time.perf_counter() - tic)
+
+    spike_times = _gather(pieces, n_cells)
+    presentations = {
+        "start_time": starts,
+        "stop_time": stops,
+        "stimulus_condition_id": schedule.astype(np.int64),
+        "repeat": _repeat_index(schedule),
+        **_trial_columns(conditions, schedule),
+    }
+    return Recording(
+        protocol=protocol,
+        population=population,
+        conditions=conditions,
+        presentations=presentations,
+        spike_times=spike_times,
+        duration_s=session_s,
+        condition_rates=condition_rates,
+    )
+
+
+def _repeat_index(schedule: np.ndarray) -> np.ndarray:
+    """For each presentation, how many earlier presentations had the same condition."""
+    out = np.empty(len(schedule), dtype=np.int64)
+    order = np.argsort(schedule, kind="stable")
+    sorted_ids = schedule[order]
+    first = np.searchsorted(sorted_ids, sorted_ids, side="left")
+    out[order] = np.arange(len(schedule)) - first
+    return out
+
+
+def _place(
+    trains: SpikeTrains, onsets_s: np.ndarray, pieces: list[tuple[np.ndarray, np.ndarray]]
+) -> None:
+    """Shift trial ``k``'s spikes to ``onsets_s[k]``; keep (cell, time) pairs."""
+    train = np.repeat(np.arange(len(trains.indptr) - 1), np.diff(trains.indptr))
+    pieces.append((train % trains.n_cells, trains.times_s + onsets_s[train // trains.n_cells]))
+
+
+def _gather(pieces: list[tuple[np.ndarray, np.ndarray]], n_cells: int) -> list[np.ndarray]:
+    """Per-cell sorted spike times from all the (cell, time) pieces."""
+    if not pieces:
+        return [np.zeros(0) for _ in range(n_cells)]
+    cells = np.concatenate([p[0] for p in pieces])
+    times = np.concatenate([p[1] for p in pieces])
+    order = np.lexsort((times, cells))
+    bounds = np.searchsorted(cells[order], np.arange(n_cells + 1))
+    times = times[order]
+    return [times[bounds[i] : bounds[i + 1]] for i in range(n_cells)]

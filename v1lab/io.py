@@ -1,0 +1,288 @@
+"""Files: the run folder of the data contract (NWB, NPZ, CSV, TOML), written atomically.
+
+A run folder is assembled in a hidden temporary folder beside its destination and
+renamed into place only when every file is complete, so an interrupted run never
+leaves a half-written folder, and an existing folder is never replaced unless asked.
+
+pynwb is imported only inside the NWB functions, so ``import v1lab`` stays fast.
+"""
+
+from __future__ import annotations
+
+import csv
+import io as _io
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "RunFolderExistsError",
+    "check_run_folder",
+    "default_run_folder",
+    "load_npz",
+    "load_nwb_tables",
+    "save_npz",
+    "save_nwb",
+    "save_run",
+    "save_table_csv",
+    "write_atomic",
+]
+
+UNIT_DESCRIPTIONS = {
+    "cell_type": "ground truth: simple, complex, ds_simple or end_stopped",
+    "preferred_orientation_deg": "ground truth preferred bar orientation (0 = horizontal, ccw)",
+    "preferred_direction_deg": (
+        "ground truth preferred direction of motion; NaN if not direction-selective"
+    ),
+    "rf_x_deg": "ground truth RF centre x (deg, right positive)",
+    "rf_y_deg": "ground truth RF centre y (deg, up positive)",
+    "spatial_frequency_cpd": "ground truth Gabor carrier spatial frequency (cycles/deg)",
+    "phase_deg": "ground truth Gabor phase (0 = even ON-centre, 90 = odd)",
+}
+
+
+class RunFolderExistsError(FileExistsError):
+    """The run folder exists and overwriting was not asked for."""
+
+
+def check_run_folder(folder: str | Path, *, overwrite: bool = False) -> Path:
+    """Refuse, before any work, a destination that exists (unless ``overwrite``)."""
+    folder = Path(folder)
+    if folder.exists() and not overwrite:
+        raise RunFolderExistsError(
+            f"{folder} already exists; choose another --out, or pass --overwrite to replace it"
+        )
+    if folder.exists() and not folder.is_dir():
+        raise RunFolderExistsError(f"{folder} exists and is not a folder")
+    return folder
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _usual_mode(path: Path, *, folder: bool = False) -> None:
+    """Give a temporary file or folder the permissions a plain open() would have."""
+    os.chmod(path, (0o777 if folder else 0o666) & ~_umask())
+
+
+def write_atomic(path: str | Path, data: bytes | str) -> None:
+    """Write ``data`` to ``path`` through a temporary file and an atomic rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data.encode() if isinstance(data, str) else data)
+        _usual_mode(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_table_csv(path: str | Path, columns: Mapping[str, np.ndarray]) -> None:
+    """Write equal-length columns as a CSV file (NaN written as empty)."""
+    names = list(columns)
+    n = len(next(iter(columns.values()))) if columns else 0
+    buf = _io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(names)
+    cols = [np.asarray(columns[k]) for k in names]
+    for i in range(n):
+        row = []
+        for col in cols:
+            v = col[i]
+            if isinstance(v, (float, np.floating)):
+                row.append("" if np.isnan(v) else f"{float(v):.10g}")
+            else:
+                row.append(str(v))
+        writer.writerow(row)
+    write_atomic(path, buf.getvalue())
+
+
+def save_npz(recording: Any, path: str | Path) -> None:
+    """Save spikes and tables for people without pynwb.
+
+    Layout: ``spike_times`` (all cells, concatenated) with ``spike_index`` (CSR
+    offsets: cell ``i`` owns ``spike_times[spike_index[i]:spike_index[i+1]]``),
+    ``units_<column>`` and ``trials_<column>`` arrays, and ``protocol_toml``.
+    """
+    counts = [len(t) for t in recording.spike_times]
+    arrays: dict[str, np.ndarray] = {
+        "spike_times": np.concatenate(recording.spike_times)
+        if recording.spike_times
+        else np.zeros(0),
+        "spike_index": np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+        "duration_s": np.array(recording.duration_s),
+        "protocol_toml": np.array(recording.protocol.to_toml()),
+    }
+    for name, col in recording.population.to_columns().items():
+        arrays[f"units_{name}"] = np.asarray(col)
+    for name, col in recording.presentations.items():
+        arrays[f"trials_{name}"] = np.asarray(col)
+    buf = _io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    write_atomic(path, buf.getvalue())
+
+
+def load_npz(path: str | Path) -> dict[str, Any]:
+    """Read a ``recording.npz``: spike_times per cell, units and trials tables.
+
+    Returns
+    -------
+    dict
+        ``spike_times`` (list of arrays), ``units`` and ``trials`` (dicts of columns),
+        ``duration_s`` and ``protocol_toml``.
+    """
+    with np.load(path, allow_pickle=False) as z:
+        index = z["spike_index"]
+        times = z["spike_times"]
+        return {
+            "spike_times": [times[index[i] : index[i + 1]] for i in range(len(index) - 1)],
+            "units": {k[6:]: z[k] for k in z.files if k.startswith("units_")},
+            "trials": {k[7:]: z[k] for k in z.files if k.startswith("trials_")},
+            "duration_s": float(z["duration_s"]),
+            "protocol_toml": str(z["protocol_toml"]),
+        }
+
+
+def _nwb_column_data(col: np.ndarray) -> list[Any]:
+    col = np.asarray(col)
+    if col.dtype.kind in "US":
+        return [str(v) for v in col]
+    if col.dtype.kind in "iu":
+        return [int(v) for v in col]
+    return [float(v) for v in col]
+
+
+def save_nwb(recording: Any, path: str | Path) -> None:
+    """Save the recording as an NWB 2.x file (DESIGN.md's ``units`` and ``trials``).
+
+    The resolved protocol (TOML) is stored in the file's ``protocol`` field.
+    """
+    from pynwb import NWBHDF5IO, NWBFile
+
+    from v1lab import __version__
+
+    protocol = recording.protocol
+    nwb = NWBFile(
+        session_description=f"v1lab simulation: {protocol.name}. {protocol.description}",
+        identifier=str(uuid.uuid4()),
+        session_start_time=datetime.now(UTC),
+        experiment_description="Simulated Hubel & Wiesel experiment (v1lab)",
+        protocol=protocol.to_toml(),
+        source_script=f"v1lab {__version__}",
+        source_script_file_name="run_experiment.py",
+        notes=(
+            "Spike times in seconds from session start; units columns are the model's ground truth."
+        ),
+    )
+    units_cols = {k: _nwb_column_data(v) for k, v in recording.population.to_columns().items()}
+    for name in units_cols:
+        nwb.add_unit_column(name=name, description=UNIT_DESCRIPTIONS.get(name, name))
+    for i, times in enumerate(recording.spike_times):
+        nwb.add_unit(spike_times=times, **{k: v[i] for k, v in units_cols.items()})
+
+    trials = {k: _nwb_column_data(v) for k, v in recording.presentations.items()}
+    for name in trials:
+        if name not in ("start_time", "stop_time"):
+            nwb.add_trial_column(name=name, description=_trial_description(name))
+    for i in range(len(trials["start_time"])):
+        nwb.add_trial(**{k: v[i] for k, v in trials.items()})
+
+    # The temporary name ends in .nwb too: pynwb warns about any other extension.
+    fd, tmp = tempfile.mkstemp(dir=Path(path).parent, prefix=".tmp-", suffix=".nwb")
+    os.close(fd)
+    try:
+        with NWBHDF5IO(tmp, "w") as nwb_io:
+            nwb_io.write(nwb)
+        _usual_mode(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _trial_description(name: str) -> str:
+    known = {
+        "stimulus_condition_id": "index of the stimulus condition (same id, same stimulus)",
+        "repeat": "how many earlier presentations had this condition",
+        "stimulus": "stimulus kind",
+    }
+    return known.get(name, f"stimulus parameter {name} (NaN where it does not apply)")
+
+
+def load_nwb_tables(path: str | Path) -> dict[str, Any]:
+    """Read back an NWB file's units and trials tables as dicts of numpy columns."""
+    from pynwb import NWBHDF5IO
+
+    with NWBHDF5IO(str(path), "r") as io:
+        nwb = io.read()
+        units = {name: np.asarray(nwb.units[name][:], dtype=object) for name in nwb.units.colnames}
+        units["spike_times"] = [np.asarray(t) for t in nwb.units["spike_times"][:]]
+        trials = {name: np.asarray(nwb.trials[name][:]) for name in nwb.trials.colnames}
+        return {"units": units, "trials": trials, "protocol": nwb.protocol}
+
+
+Writer = Callable[[Any, Path], None]
+
+
+def save_run(
+    recording: Any,
+    folder: str | Path,
+    *,
+    overwrite: bool = False,
+    extra: Mapping[str, Writer] | None = None,
+) -> Path:
+    """Write the run folder of the data contract; returns its path.
+
+    Parameters
+    ----------
+    recording : Recording
+    folder : path
+        Destination. It is built under a temporary name beside it and renamed into
+        place when complete.
+    overwrite : bool
+        Replace an existing folder (only after the new one is complete).
+    extra : mapping of name to callable, optional
+        More writers ``fn(recording, tmp_folder)`` (figures, metrics, audio); the name
+        is used in error messages.
+    """
+    folder = check_run_folder(folder, overwrite=overwrite)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=".tmp"))
+    _usual_mode(tmp, folder=True)
+    try:
+        write_atomic(tmp / "protocol.toml", recording.protocol.to_toml())
+        save_nwb(recording, tmp / "recording.nwb")
+        save_npz(recording, tmp / "recording.npz")
+        save_table_csv(tmp / "presentations.csv", recording.presentations)
+        for _name, writer in (extra or {}).items():
+            writer(recording, tmp)
+        if folder.exists():
+            old = folder.with_name(f".{folder.name}.old-{uuid.uuid4().hex[:8]}")
+            os.replace(folder, old)
+            os.replace(tmp, folder)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return folder
+
+
+def default_run_folder(protocol_name: str, root: str | Path = "runs") -> Path:
+    """``runs/<YYYYmmdd-HHMMSS>_<protocol>`` (DESIGN.md)."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return Path(root) / f"{stamp}_{protocol_name}"

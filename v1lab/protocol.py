@@ -1,0 +1,495 @@
+"""Protocols: an experiment described as data (a TOML file), validated and expanded.
+
+A protocol names the retina, the population, the spike generator, the stimuli, the
+trials (repeats, interleaving, inter-stimulus blank) and the seed. Any stimulus
+parameter may be a list (or a ``{start, stop, step}`` range); a stimulus block's
+conditions are the full factorial of its lists, and the protocol's conditions are the
+blocks' conditions in order.
+
+Every problem is found before any work starts and reported as one
+:class:`~v1lab.ParameterError` naming the field (a dotted path such as
+``stimuli[0].width_deg``), the value and what is allowed.
+
+Protocols are found by name — in the installed package's copy of ``stimuli/`` or in
+the checkout's ``stimuli/`` folder — or by path.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from v1lab._validate import ParameterError, check_bool, check_choice, check_int, check_number
+from v1lab.cortex import (
+    CELL_TYPES,
+    DEFAULT_TYPE_FRACTIONS,
+    Population,
+    make_population,
+    population_from_cells,
+)
+from v1lab.retina import Retina
+from v1lab.stimulus import STIMULUS_KINDS, make_stimulus
+
+__all__ = [
+    "DEFAULT_PROTOCOL",
+    "PopulationSpec",
+    "Protocol",
+    "SpikingSpec",
+    "StimulusBlock",
+    "TrialsSpec",
+    "dump_toml",
+    "find_protocol",
+    "list_protocols",
+    "load_protocol",
+    "parse_protocol",
+]
+
+DEFAULT_PROTOCOL = "hubel_wiesel_bars"
+SPIKING_MODELS = ("poisson", "lif")
+
+
+@dataclass(frozen=True)
+class PopulationSpec:
+    """How to make the population: drawn from distributions, or listed cell by cell.
+
+    See :func:`v1lab.cortex.make_population` for the distributions.
+    """
+
+    n_cells: int = 16
+    type_fractions: Mapping[str, float] = field(
+        default_factory=lambda: dict(DEFAULT_TYPE_FRACTIONS)
+    )
+    center_deg: tuple[float, float] = (0.0, 0.0)
+    rf_scatter_deg: float = 0.5
+    spatial_frequency_cpd: float = 0.8
+    cells: tuple[Mapping[str, Any], ...] = ()
+
+    def __post_init__(self) -> None:
+        check_int("n_cells", self.n_cells, lo=1, hi=100_000)
+        if not isinstance(self.type_fractions, Mapping):
+            raise ParameterError(
+                "type_fractions", self.type_fractions, "expected a table of type = fraction"
+            )
+        for name, value in self.type_fractions.items():
+            check_choice("type_fractions", name, CELL_TYPES)
+            check_number(f"type_fractions.{name}", value, lo=0, hi=1)
+        if sum(self.type_fractions.values()) <= 0:
+            raise ParameterError(
+                "type_fractions", dict(self.type_fractions), "expected a positive fraction"
+            )
+        if not isinstance(self.center_deg, Sequence) or len(self.center_deg) != 2:
+            raise ParameterError("center_deg", self.center_deg, "expected [x_deg, y_deg]")
+        for i, v in enumerate(self.center_deg):
+            check_number(f"center_deg[{i}]", v, lo=-90, hi=90)
+        object.__setattr__(self, "center_deg", tuple(float(v) for v in self.center_deg))
+        check_number("rf_scatter_deg", self.rf_scatter_deg, lo=0, hi=45)
+        check_number("spatial_frequency_cpd", self.spatial_frequency_cpd, lo=0.01, hi=20)
+        if not isinstance(self.cells, Sequence) or isinstance(self.cells, str):
+            raise ParameterError(
+                "cells", self.cells, "expected a list of cell tables ([[population.cells]])"
+            )
+        object.__setattr__(self, "cells", tuple(self.cells))
+        if self.cells:
+            population_from_cells(self.cells)  # validates each cell now, before any work
+
+    def make(self, rng: np.random.Generator) -> Population:
+        """Build the population (explicit cells when listed, else drawn with ``rng``)."""
+        if self.cells:
+            return population_from_cells(self.cells)
+        return make_population(
+            self.n_cells,
+            rng,
+            type_fractions=self.type_fractions,
+            center_deg=self.center_deg,
+            rf_scatter_deg=self.rf_scatter_deg,
+            spatial_frequency_cpd=self.spatial_frequency_cpd,
+        )
+
+
+@dataclass(frozen=True)
+class SpikingSpec:
+    """The spike generator (see :mod:`v1lab.spikes`)."""
+
+    model: str = "poisson"
+    dead_time_s: float = 0.002
+    tau_m_s: float = 0.02
+    refractory_s: float = 0.002
+    noise_sigma: float = 0.3
+    dt_s: float = 1e-4
+
+    def __post_init__(self) -> None:
+        check_choice("model", self.model, SPIKING_MODELS)
+        check_number("dead_time_s", self.dead_time_s, lo=0, hi=0.02, unit="s")
+        check_number("tau_m_s", self.tau_m_s, lo=0, lo_open=True, hi=1, unit="s")
+        check_number("refractory_s", self.refractory_s, lo=0, hi=0.02, unit="s")
+        check_number("noise_sigma", self.noise_sigma, lo=0, hi=10)
+        check_number("dt_s", self.dt_s, lo=1e-6, hi=1e-3, unit="s")
+
+    def params(self) -> dict[str, float]:
+        """Keyword arguments for :func:`v1lab.spikes.sim_spikes`."""
+        if self.model == "poisson":
+            return {"dead_time_s": self.dead_time_s}
+        return {
+            "tau_m_s": self.tau_m_s,
+            "refractory_s": self.refractory_s,
+            "noise_sigma": self.noise_sigma,
+            "dt_s": self.dt_s,
+        }
+
+
+@dataclass(frozen=True)
+class TrialsSpec:
+    """Repeats and their order.
+
+    ``interleave = true`` presents every condition once, in a fresh random order, in
+    each of ``n_trials`` blocks (Hubel & Wiesel varied the slit by hand; randomised
+    interleaving is the modern control for adaptation and drift).
+    """
+
+    n_trials: int = 10
+    interleave: bool = True
+    isi_s: float = 0.5
+
+    def __post_init__(self) -> None:
+        check_int("n_trials", self.n_trials, lo=1, hi=10_000)
+        check_bool("interleave", self.interleave)
+        check_number("isi_s", self.isi_s, lo=0, hi=60, unit="s")
+
+
+@dataclass(frozen=True)
+class StimulusBlock:
+    """One stimulus kind with its parameters; list values make a factorial."""
+
+    kind: str
+    params: Mapping[str, tuple[Any, ...]]
+
+    def conditions(self) -> list[Any]:
+        """The stimuli of the full factorial (the last parameter varies fastest)."""
+        names = list(self.params)
+        return [
+            make_stimulus(self.kind, **dict(zip(names, combo, strict=True)))
+            for combo in itertools.product(*(self.params[n] for n in names))
+        ]
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind}
+        for name, values in self.params.items():
+            out[name] = values[0] if len(values) == 1 else list(values)
+        return out
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """A validated protocol. Build with :func:`load_protocol` or :func:`parse_protocol`."""
+
+    name: str
+    description: str
+    seed: int
+    retina: Retina
+    population: PopulationSpec
+    spiking: SpikingSpec
+    trials: TrialsSpec
+    stimuli: tuple[StimulusBlock, ...]
+
+    def conditions(self) -> list[Any]:
+        """Every condition, in order: its index is its ``stimulus_condition_id``."""
+        return [stim for block in self.stimuli for stim in block.conditions()]
+
+    def with_seed(self, seed: int) -> Protocol:
+        """The same protocol with another seed."""
+        return replace(self, seed=check_int("seed", seed, lo=0, hi=2**63 - 1))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fully resolved protocol (every default filled in), as TOML-ready data."""
+        population = asdict(self.population)
+        population["type_fractions"] = dict(self.population.type_fractions)
+        population["center_deg"] = list(self.population.center_deg)
+        population["cells"] = [dict(c) for c in self.population.cells]
+        if not population["cells"]:
+            del population["cells"]
+        return {
+            "name": self.name,
+            "description": self.description,
+            "seed": self.seed,
+            "retina": asdict(self.retina),
+            "population": population,
+            "spiking": asdict(self.spiking),
+            "trials": asdict(self.trials),
+            "stimuli": [b.to_dict() for b in self.stimuli],
+        }
+
+    def to_toml(self) -> str:
+        """The resolved protocol as TOML text; parsing it gives an equal protocol."""
+        header = "# Resolved v1lab protocol: rerun with `v1lab --protocol <this file>`.\n"
+        return header + dump_toml(self.to_dict())
+
+
+_TOP_KEYS = ("name", "description", "seed", "retina", "population", "spiking", "trials", "stimuli")
+
+
+def _section(cls: type, data: Any, path: str) -> Any:
+    """Build a frozen dataclass from a mapping, naming unknown keys and bad values."""
+    if data is None:
+        data = {}
+    if not isinstance(data, Mapping):
+        raise ParameterError(path, data, "expected a table")
+    allowed = [f.name for f in fields(cls)]
+    for key in data:
+        if key not in allowed:
+            raise ParameterError(
+                f"{path}.{key}", data[key], f"unknown key; allowed: {', '.join(allowed)}"
+            )
+    try:
+        return cls(**data)
+    except ParameterError as err:
+        raise err.with_prefix(path) from None
+
+
+def _expand_values(value: Any, path: str) -> tuple[Any, ...]:
+    """A parameter's values: a scalar, a non-empty list, or a {start, stop, step} range."""
+    if isinstance(value, Mapping):
+        keys = set(value)
+        if keys != {"start", "stop", "step"}:
+            raise ParameterError(
+                path, dict(value), "a range is a table with exactly start, stop and step"
+            )
+        start = check_number(f"{path}.start", value["start"])
+        stop = check_number(f"{path}.stop", value["stop"])
+        step = check_number(f"{path}.step", value["step"])
+        if step == 0 or (stop - start) / step <= 0:
+            raise ParameterError(
+                path, dict(value), "expected a step that goes from start towards stop"
+            )
+        n = math.ceil((stop - start) / step - 1e-9)
+        if n > 100_000:
+            raise ParameterError(path, dict(value), "expected at most 100000 values")
+        return tuple(float(round(start + i * step, 12)) for i in range(n))
+    if isinstance(value, list):
+        if not value:
+            raise ParameterError(
+                path, value, "expected at least one value (an empty list makes no conditions)"
+            )
+        return tuple(value)
+    return (value,)
+
+
+def _stimulus_block(data: Any, path: str) -> StimulusBlock:
+    if not isinstance(data, Mapping):
+        raise ParameterError(path, data, "expected a stimulus table ([[stimuli]] with kind = ...)")
+    kind = check_choice(f"{path}.kind", data.get("kind"), tuple(STIMULUS_KINDS))
+    params = {k: _expand_values(v, f"{path}.{k}") for k, v in data.items() if k != "kind"}
+    block = StimulusBlock(kind=kind, params=params)
+    try:
+        block.conditions()  # every combination must be a valid stimulus, now
+    except ParameterError as err:
+        raise err.with_prefix(path) from None
+    return block
+
+
+def parse_protocol(data: Mapping[str, Any], *, name: str = "protocol") -> Protocol:
+    """Validate a protocol given as a mapping (parsed TOML) and build it.
+
+    Raises
+    ------
+    ParameterError
+        For the first problem found, naming the field, the value and what is allowed.
+    """
+    if not isinstance(data, Mapping):
+        raise ParameterError("protocol", data, "expected a table")
+    for key in data:
+        if key not in _TOP_KEYS:
+            raise ParameterError(key, data[key], f"unknown key; allowed: {', '.join(_TOP_KEYS)}")
+    proto_name = data.get("name", name)
+    if (
+        not isinstance(proto_name, str)
+        or not proto_name.replace("_", "").replace("-", "").isalnum()
+    ):
+        raise ParameterError("name", proto_name, "expected a name of letters, digits, '_' or '-'")
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        raise ParameterError("description", description, "expected text")
+    seed = check_int("seed", data.get("seed", 0), lo=0, hi=2**63 - 1)
+    retina = _section(Retina, data.get("retina"), "retina")
+    population_data = (
+        dict(data.get("population") or {})
+        if isinstance(data.get("population"), Mapping)
+        else data.get("population")
+    )
+    if isinstance(population_data, Mapping) and "cells" in population_data:
+        cells = population_data["cells"]
+        if isinstance(cells, list):
+            if "n_cells" in population_data and population_data["n_cells"] != len(cells):
+                raise ParameterError(
+                    "population.n_cells",
+                    population_data["n_cells"],
+                    f"expected {len(cells)} (the number of [[population.cells]]) or leave it out",
+                )
+            population_data["n_cells"] = max(len(cells), 1)
+    population = _section(PopulationSpec, population_data, "population")
+    spiking = _section(SpikingSpec, data.get("spiking"), "spiking")
+    trials = _section(TrialsSpec, data.get("trials"), "trials")
+    stimuli_data = data.get("stimuli")
+    if not isinstance(stimuli_data, list) or not stimuli_data:
+        raise ParameterError("stimuli", stimuli_data, "expected at least one [[stimuli]] table")
+    stimuli = tuple(_stimulus_block(s, f"stimuli[{i}]") for i, s in enumerate(stimuli_data))
+    protocol = Protocol(proto_name, description, seed, retina, population, spiking, trials, stimuli)
+    _check_rates(protocol)
+    return protocol
+
+
+def _check_rates(protocol: Protocol) -> None:
+    """The dead time caps the rate a Poisson cell can reach: check the population fits."""
+    spk = protocol.spiking
+    if spk.model != "poisson" or spk.dead_time_s == 0:
+        return
+    limit = 0.95 / spk.dead_time_s
+    cells = protocol.population.cells
+    for i, cell in enumerate(cells):
+        peak = float(cell.get("r_max_hz", 50.0)) + float(cell.get("spontaneous_hz", 1.0))
+        if peak >= limit:
+            raise ParameterError(
+                f"population.cells[{i}].r_max_hz",
+                cell.get("r_max_hz", 50.0),
+                f"expected r_max_hz + spontaneous_hz below {limit:g} spikes/s "
+                f"(0.95 / spiking.dead_time_s)",
+            )
+    if not cells and 75.0 >= limit:  # drawn populations reach 70 + 5 spikes/s
+        raise ParameterError(
+            "spiking.dead_time_s",
+            spk.dead_time_s,
+            "expected at most 0.0126 s for a drawn population (peaks of 75 spikes/s)",
+        )
+
+
+def load_protocol(name_or_path: str | Path) -> Protocol:
+    """Load and validate a protocol by name (see :func:`list_protocols`) or by path.
+
+    Examples
+    --------
+    >>> p = load_protocol("hubel_wiesel_bars")
+    >>> p.name, len(p.conditions())
+    ('hubel_wiesel_bars', 24)
+    """
+    path = find_protocol(name_or_path)
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as err:
+        raise ParameterError(str(path), "(file)", f"is not valid TOML: {err}") from None
+    return parse_protocol(data, name=path.stem)
+
+
+def _protocol_dirs() -> list[Path]:
+    here = Path(__file__).resolve().parent
+    # Installed wheels carry the protocols inside the package; a checkout has them beside it.
+    return [d for d in (here / "_stimuli", here.parent / "stimuli") if d.is_dir()]
+
+
+def find_protocol(name_or_path: str | Path) -> Path:
+    """Path of a protocol given by name or by path; a clear error if there is none."""
+    candidate = Path(name_or_path)
+    if candidate.suffix == ".toml" or candidate.exists() or len(candidate.parts) > 1:
+        if candidate.is_file():
+            return candidate
+        raise ParameterError("protocol", str(name_or_path), "no such protocol file")
+    for folder in _protocol_dirs():
+        path = folder / f"{name_or_path}.toml"
+        if path.is_file():
+            return path
+    names = ", ".join(n for n, _ in list_protocols()) or "none found"
+    raise ParameterError("protocol", str(name_or_path), f"unknown protocol; available: {names}")
+
+
+def list_protocols() -> list[tuple[str, str]]:
+    """(name, one-line description) of every shipped protocol."""
+    seen: dict[str, str] = {}
+    for folder in _protocol_dirs():
+        for path in sorted(folder.glob("*.toml")):
+            if path.stem in seen:
+                continue
+            try:
+                with open(path, "rb") as fh:
+                    description = str(tomllib.load(fh).get("description", ""))
+            except (OSError, tomllib.TOMLDecodeError):
+                description = "(unreadable)"
+            seen[path.stem] = description.strip().splitlines()[0] if description.strip() else ""
+    return sorted(seen.items())
+
+
+# --------------------------------------------------------------------------- TOML writer
+
+
+def _toml_key(key: str) -> str:
+    return key if key.replace("_", "").replace("-", "").isalnum() else _toml_str(key)
+
+
+def _toml_str(text: str) -> str:
+    escaped = (
+        text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
+    )
+    return f'"{escaped}"'
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        x = float(value)
+        if math.isnan(x):
+            return "nan"
+        if math.isinf(x):
+            return "inf" if x > 0 else "-inf"
+        return repr(x)
+    if isinstance(value, str):
+        return _toml_str(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items()) + "}"
+    raise ParameterError("toml", value, "cannot be written as TOML")
+
+
+def _is_table_list(value: Any) -> bool:
+    return (
+        isinstance(value, (list, tuple))
+        and bool(value)
+        and all(isinstance(v, Mapping) for v in value)
+    )
+
+
+def dump_toml(data: Mapping[str, Any], _prefix: str = "") -> str:
+    """Write nested mappings as TOML (tables, arrays of tables, scalars, lists).
+
+    Examples
+    --------
+    >>> print(dump_toml({"a": 1, "b": {"c": [1.5, 2.0]}}).strip())
+    a = 1
+    <BLANKLINE>
+    [b]
+    c = [1.5, 2.0]
+    """
+    lines = []
+    nested = []
+    for key, value in data.items():
+        if isinstance(value, Mapping) or _is_table_list(value):
+            nested.append((key, value))
+        else:
+            lines.append(f"{_toml_key(key)} = {_toml_value(value)}")
+    out = "\n".join(lines) + ("\n" if lines else "")
+    for key, value in nested:
+        full = f"{_prefix}{_toml_key(key)}"
+        if isinstance(value, Mapping):
+            out += f"\n[{full}]\n" + dump_toml(value, full + ".")
+        else:
+            for item in value:
+                out += f"\n[[{full}]]\n" + dump_toml(item, full + ".")
+    return out
