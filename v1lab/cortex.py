@@ -6,7 +6,11 @@ Cell types, and what each reproduces
     Hubel & Wiesel's (1962) feedforward model: a Gabor-weighted sum of aligned LGN
     cells, ON cells where the Gabor is positive and OFF cells where it is negative, so
     the RF has elongated, side-by-side ON and OFF subregions with even or odd symmetry
-    (Jones & Palmer 1987; envelope sizes in Ringach's 2002 ``nx``, ``ny`` units).
+    (Jones & Palmer 1987; envelope sizes in Ringach's 2002 ``nx``, ``ny`` units). Each
+    subregion is also inhibited by the opposite-sign LGN cells — push–pull (Ferster
+    1988; Hirsch et al. 1998) — so light in an OFF subregion actively suppresses the
+    cell, as H&W saw, and the summed input stays nearly linear despite the LGN's
+    rectification (Troyer et al. 1998).
 ``complex``
     The energy model (Adelson & Bergen 1985): the sum of squares of two simple
     subunits in spatial quadrature, so the cell responds to a correct slit anywhere in
@@ -25,7 +29,8 @@ Cell types, and what each reproduces
 Response nonlinearity (Heeger 1992; Albrecht & Hamilton 1982; Carandini & Heeger 2012)
     ``R = r_spont + r_max · D^n / (c50^n + N^n)``: an expansive power law of the
     rectified drive ``D`` divided by an untuned normalisation signal ``N``, the local
-    RMS contrast seen by the LGN around the RF. For the optimal grating ``N = D``, so
+    RMS of the same push–pull LGN signals around the RF (a pool of every orientation).
+    For the optimal grating ``N ≈ D``, so
     the contrast response is a saturating Naka–Rushton curve; and because ``N`` is
     the same for every orientation, the tuning curve only scales with contrast — its
     width does not change (Sclar & Freeman 1982).
@@ -517,12 +522,15 @@ class V1Layer:
 
         lagged = np.asarray(subs.lagged)
         weights = np.zeros((4 * n_pos, len(cell)), dtype=np.float32)
-        on, off = np.maximum(gabor, 0.0), np.maximum(-gabor, 0.0)
+        # Push–pull: where the Gabor is positive, ON cells excite and OFF cells inhibit,
+        # and the reverse where it is negative. For small signals (ON − OFF)/2 is the
+        # LGN's linear response, so each subunit is the Gabor-weighted linear RF.
         # Channel blocks from RetinaFilter: ON, OFF non-lagged; ON, OFF lagged.
-        weights[0:n_pos, ~lagged] = on[:, ~lagged]
-        weights[n_pos : 2 * n_pos, ~lagged] = off[:, ~lagged]
-        weights[2 * n_pos : 3 * n_pos, lagged] = on[:, lagged]
-        weights[3 * n_pos :, lagged] = off[:, lagged]
+        half = gabor / 2.0
+        weights[0:n_pos, ~lagged] = half[:, ~lagged]
+        weights[n_pos : 2 * n_pos, ~lagged] = -half[:, ~lagged]
+        weights[2 * n_pos : 3 * n_pos, lagged] = half[:, lagged]
+        weights[3 * n_pos :, lagged] = -half[:, lagged]
         self.weights = flush_tiny(weights)
 
         # Untuned normalisation pool: a Gaussian over LGN positions around each RF.
@@ -563,14 +571,21 @@ class V1Layer:
             drive[:, cells] = d
         return drive
 
-    def compute_normalisation(self, linear: np.ndarray) -> np.ndarray:
-        """Normalisation signal ``N`` (n_frames, n_cells): local RMS contrast in drive units."""
-        return np.sqrt(np.square(linear) @ self.pool)
+    def compute_normalisation(self, lgn: np.ndarray) -> np.ndarray:
+        """Normalisation signal ``N`` (n_frames, n_cells): local RMS contrast in drive units.
 
-    def process(self, lgn: np.ndarray, linear: np.ndarray) -> np.ndarray:
-        """Firing rates (spikes/s), shape (n_frames, n_cells), float32."""
+        Read from the non-lagged push–pull signals (ON − OFF)/2, which pass through the
+        same rectification as the drive, so ``D/N`` for the optimal stimulus does not
+        fall at high contrast.
+        """
+        n_pos = self.pool.shape[0]
+        push_pull = 0.5 * (lgn[:, :n_pos] - lgn[:, n_pos : 2 * n_pos])
+        return np.sqrt(np.square(push_pull) @ self.pool)
+
+    def process(self, lgn: np.ndarray) -> np.ndarray:
+        """Firing rates (spikes/s), shape (n_frames, n_cells), float32, from LGN channels."""
         drive = self.compute_drive(lgn)
-        norm = self.compute_normalisation(linear)
+        norm = self.compute_normalisation(lgn)
         num = np.power(drive, self._n)
         den = self._c50n + np.power(norm, self._n)
         return self._spont + self._r_max * num / den

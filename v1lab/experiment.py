@@ -71,15 +71,14 @@ class Circuit:
 
     def process(self, frames: np.ndarray) -> np.ndarray:
         """Firing rates (spikes/s), shape (n_frames, n_cells), for a block of frames."""
-        lgn, linear = self.lgn.process(frames)
-        return self.v1.process(lgn, linear)
+        return self.v1.process(self.lgn.process(frames))
 
     def process_blank(self, n_frames: int) -> np.ndarray:
         """Rates for ``n_frames`` of grey screen, skipping the spatial stage (it is zero)."""
-        lgn, linear = self.lgn.process_spatial(
+        lgn = self.lgn.process_spatial(
             np.zeros((n_frames, self.lgn.n_positions), np.float32)
         )
-        return self.v1.process(lgn, linear)
+        return self.v1.process(lgn)
 
 
 def sim_rates(circuit: Circuit, stimulus: Any, *, tail_s: float = 0.0) -> np.ndarray:

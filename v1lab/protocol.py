@@ -129,8 +129,10 @@ class SpikingSpec:
         check_number("dead_time_s", self.dead_time_s, lo=0, hi=0.02, unit="s")
         check_number("tau_m_s", self.tau_m_s, lo=0, lo_open=True, hi=1, unit="s")
         check_number("refractory_s", self.refractory_s, lo=0, hi=0.02, unit="s")
-        check_number("noise_sigma", self.noise_sigma, lo=0, hi=10)
-        check_number("dt_s", self.dt_s, lo=1e-6, hi=1e-3, unit="s")
+        check_number("noise_sigma", self.noise_sigma, lo=0, lo_open=True, hi=10)
+        check_number(
+            "dt_s", self.dt_s, lo=1e-6, hi=self.tau_m_s / 10, unit="s (at most tau_m_s / 10)"
+        )
 
     def params(self) -> dict[str, float]:
         """Keyword arguments for :func:`v1lab.spikes.sim_spikes`."""
@@ -347,6 +349,13 @@ def parse_protocol(data: Mapping[str, Any], *, name: str = "protocol") -> Protoc
 def _check_rates(protocol: Protocol) -> None:
     """The dead time caps the rate a Poisson cell can reach: check the population fits."""
     spk = protocol.spiking
+    frame_s = 1.0 / protocol.retina.frame_rate_hz
+    if spk.model == "lif" and spk.dt_s > frame_s:
+        raise ParameterError(
+            "spiking.dt_s",
+            spk.dt_s,
+            f"expected at most one frame (1 / retina.frame_rate_hz = {frame_s:g} s)",
+        )
     if spk.model != "poisson" or spk.dead_time_s == 0:
         return
     limit = 0.95 / spk.dead_time_s

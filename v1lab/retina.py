@@ -276,12 +276,13 @@ def make_temporal_kernel(
     """Frame-integrated taps of the biphasic kernel ``D(t)``.
 
     Tap ``k`` is the integral of ``D`` over ``[k/fs, (k+1)/fs)``, so the taps sum to
-    ``1 − β`` (the kernel's DC gain) whatever the frame rate.
+    ``1 − β`` (the kernel's DC gain) whatever the frame rate, less the tail cut off after
+    :attr:`Retina.kernel_s` (about 1e-5).
 
     Examples
     --------
     >>> k = make_temporal_kernel(200.0, 0.008, 0.8)
-    >>> round(float(k.sum()), 6)
+    >>> round(float(k.sum()), 4)
     0.2
     """
     if n_taps is None:
@@ -349,14 +350,13 @@ class RetinaFilter:
 
     ``process(frames)`` returns the LGN output for each frame as a float32 array of
     shape (n_frames, 4 * n_positions): ON non-lagged, OFF non-lagged, ON lagged, OFF
-    lagged, each the rectified deviation from the maintained discharge; and the
-    non-lagged linear response ``y`` (n_frames, n_positions) that the V1 normalisation
-    pool reads. A grey screen gives exactly zero for both.
+    lagged, each the rectified deviation from the maintained discharge. A grey screen
+    gives exactly zero.
 
     Examples
     --------
     >>> rf = RetinaFilter(Retina(extent_deg=4, lgn_extent_deg=1))
-    >>> out, y = rf.process(np.zeros((5, 32, 32), np.float32))
+    >>> out = rf.process(np.zeros((5, 32, 32), np.float32))
     >>> out.shape, float(abs(out).max())
     ((5, 100), 0.0)
     """
@@ -392,7 +392,7 @@ class RetinaFilter:
         n = self.n_positions
         self._zi = [np.zeros((len(a) - 1, n)) for _, a in self._iir]
 
-    def process(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def process(self, frames: np.ndarray) -> np.ndarray:
         """Filter a block of frames, carrying state to the next call."""
         n_frames = frames.shape[0]
         pixels = frames.reshape(n_frames, -1)
@@ -402,19 +402,16 @@ class RetinaFilter:
             )
         return self.process_spatial(pixels.astype(np.float32, copy=False) @ self.spatial)
 
-    def process_spatial(self, spatial: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def process_spatial(self, spatial: np.ndarray) -> np.ndarray:
         """Continue from the spatial (DoG) responses, shape (n_frames, n_positions)."""
         b0 = np.float32(self.retina.baseline)
         blocks = []
-        linear = None
         for k, (b, a) in enumerate(self._iir):
             y, self._zi[k] = lfilter(b, a, spatial, axis=0, zi=self._zi[k])
             # Decaying responses would otherwise turn into float32 subnormals (slow).
             y[np.abs(y) < 1e-20] = 0.0
             y = y.astype(np.float32)
-            if k == 0:
-                linear = y
             # Rectified around the maintained discharge, minus that discharge, so grey is 0.
             blocks.append(np.maximum(y, -b0))
             blocks.append(np.maximum(-y, -b0))
-        return np.concatenate(blocks, axis=1), linear
+        return np.concatenate(blocks, axis=1)

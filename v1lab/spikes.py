@@ -127,9 +127,7 @@ class SpikeTrains:
         indptr = np.asarray(self.indptr)
         if times.ndim != 1:
             raise ParameterError("times_s", f"array of shape {times.shape}", "expected a 1-D array")
-        if indptr.shape != (n_trials * n_cells + 1,) or not np.issubdtype(
-            indptr.dtype, np.integer
-        ):
+        if indptr.shape != (n_trials * n_cells + 1,) or not np.issubdtype(indptr.dtype, np.integer):
             raise ParameterError(
                 "indptr",
                 f"{indptr.dtype} array of shape {indptr.shape}",
@@ -206,7 +204,10 @@ class SpikeTrains:
         """
         offset_s = check_number("offset_s", offset_s, unit="s")
         return SpikeTrains(
-            self.times_s + offset_s, self.indptr.copy(), self.n_trials, self.n_cells,
+            self.times_s + offset_s,
+            self.indptr.copy(),
+            self.n_trials,
+            self.n_cells,
             self.duration_s,
         )
 
@@ -451,7 +452,7 @@ class _CumulativeIntensity:
         n_events = int(indptr[-1])
         if n_events == 0:
             return np.empty(0), indptr
-        cell = (np.arange(j0, j0 + n_trains, dtype=np.int64)) % self.n_cells
+        cell = np.arange(j0, j0 + n_trains, dtype=np.int64) % self.n_cells
         train = np.repeat(np.arange(n_trains, dtype=np.int64), counts)
 
         # Sorted uniforms per train without a sort: the partial sums of N + 1
@@ -465,7 +466,7 @@ class _CumulativeIntensity:
         scale = self.span[cell] / (csum[indptr[1:] + seg + 1] - base)
         pos = np.arange(1, n_events + 1, dtype=np.int64)
         pos += train
-        v = csum[pos]  # (reuses no buffer: csum is gathered)
+        v = csum[pos]
         v -= base[train]
         v *= scale[train]
         # Time rescaling: v = Λ_cell(t) offset into `edges`; t = Λ⁻¹(v).
@@ -544,8 +545,9 @@ def _apply_dead_time(
         front = jump[front]
     else:
         # ... and if chains are very long (rates near 1/d, long trials), finish by pointer
-        # doubling: after the pass with jump = next^(2^p), the set is closed under
-        # next^m for all m < 2^(p+1), so log2(longest cluster) passes suffice.
+        # doubling: the marked part of each chain is a prefix head, …, next^m(head); the
+        # pass with jump = next^(2^p) extends it to m + 2^p, so log2(longest cluster)
+        # passes reach every chain's end.
         keep[front] = True
         reach = 1
         longest = int(cluster_size.max())
@@ -582,8 +584,9 @@ def _siegert_rate_hz(mu: float, tau_m_s: float, t_ref_s: float, sigma: float) ->
     """
     lo = (_V_RESET - mu) / sigma
     hi = (_THETA - mu) / sigma
-    value, _ = integrate.quad(lambda u: special.erfcx(-u), lo, hi, epsabs=0.0, epsrel=1e-10,
-                              limit=200)
+    value, _ = integrate.quad(
+        lambda u: special.erfcx(-u), lo, hi, epsabs=0.0, epsrel=1e-10, limit=200
+    )
     return 1.0 / (t_ref_s + tau_m_s * math.sqrt(math.pi) * value)
 
 
@@ -725,17 +728,23 @@ def sim_lif(
     refractory_s = check_number("refractory_s", refractory_s, lo=0, unit="s")
     noise_sigma = check_number("noise_sigma", noise_sigma, lo=0, lo_open=True)
     dt_s = check_number(
-        "dt_s", dt_s, lo=0, hi=min(1.0 / fs, tau_m_s / 10.0), lo_open=True,
+        "dt_s",
+        dt_s,
+        lo=0,
+        hi=min(1.0 / fs, tau_m_s / 10.0),
+        lo_open=True,
         unit="s, at most 1/fs and tau_m_s/10",
     )
     rng = _check_rng(rng)
 
     n_samples, n_cells = rates.shape
     duration_s = n_samples / fs
-    mu_samples = _mu_for_rates(rates, tau_m_s, refractory_s + dt_s / 2.0, noise_sigma,
-                               "drive_rates_hz")
-    times, indptr = _lif_run(mu_samples, fs, n_trials, tau_m_s, refractory_s, noise_sigma,
-                             dt_s, rng, duration_s)
+    mu_samples = _mu_for_rates(
+        rates, tau_m_s, refractory_s + dt_s / 2.0, noise_sigma, "drive_rates_hz"
+    )
+    times, indptr = _lif_run(
+        mu_samples, fs, n_trials, tau_m_s, refractory_s, noise_sigma, dt_s, rng, duration_s
+    )
     return SpikeTrains(times, indptr, n_trials, n_cells, duration_s)
 
 
@@ -796,9 +805,7 @@ def _lif_run(
         frac = (_THETA - v_flat[crossed]) / (v_new_flat[crossed] - v_flat[crossed])
         t_cross = t0 + frac * dt_s
         # Excursions above threshold between the two samples (Brownian bridge).
-        near = np.flatnonzero(
-            (np.maximum(v_new_flat, v_flat) > near_level) & (v_new_flat < _THETA)
-        )
+        near = np.flatnonzero((np.maximum(v_new_flat, v_flat) > near_level) & (v_new_flat < _THETA))
         if near.size:
             p = np.exp(-2.0 * (_THETA - v_flat[near]) * (_THETA - v_new_flat[near]) / bridge_var)
             hit = near[rng.random(near.size) < p]
@@ -886,8 +893,9 @@ def sim_spikes(
     for key, value in params.items():
         if key not in allowed:
             raise ParameterError(
-                key, value, f"not a parameter of model {model!r}; expected one of "
-                + ", ".join(allowed)
+                key,
+                value,
+                f"not a parameter of model {model!r}; expected one of " + ", ".join(allowed),
             )
     if model == "poisson":
         return sim_poisson_dead_time(rates_hz, fs, n_trials=n_trials, rng=rng, **params)

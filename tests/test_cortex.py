@@ -1,0 +1,189 @@
+"""V1 cells: each type shows the phenomenon it is built to reproduce."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from v1lab import ParameterError
+from v1lab.cortex import CELL_TYPES, make_population, population_from_cells
+from v1lab.experiment import Circuit, sim_rates
+from v1lab.retina import Retina
+from v1lab.stimulus import Bar, Blank, Grating, render_frames
+
+RETINA = Retina()
+FS = RETINA.frame_rate_hz
+
+
+@pytest.fixture(scope="module")
+def circuit() -> Circuit:
+    cells = [
+        {"type": "simple", "orientation_deg": 30.0, "phase_deg": 0.0},
+        {"type": "complex", "orientation_deg": 30.0},
+        {"type": "ds_simple", "preferred_direction_deg": 120.0},
+        {"type": "end_stopped", "orientation_deg": 30.0},
+        {"type": "simple", "orientation_deg": 30.0, "phase_deg": 90.0},
+    ]
+    return Circuit(RETINA, population_from_cells(cells))
+
+
+SIMPLE, COMPLEX, DS, END_STOPPED, SIMPLE_ODD = range(5)
+
+
+def _evoked(circuit: Circuit, stimulus, *, window_s: tuple[float, float] | None = None) -> np.ndarray:
+    """Mean rate above spontaneous over a window of the presentation (from rest)."""
+    circuit.reset()
+    rates = sim_rates(circuit, stimulus)
+    lo, hi = (0, len(rates)) if window_s is None else (round(window_s[0] * FS), round(window_s[1] * FS))
+    return rates[lo:hi].mean(axis=0) - circuit.population.spontaneous_hz
+
+
+def test_grey_screen_gives_the_spontaneous_rate(circuit):
+    circuit.reset()
+    rates = sim_rates(circuit, Blank(duration_s=0.2))
+    np.testing.assert_allclose(rates, np.broadcast_to(circuit.population.spontaneous_hz, rates.shape))
+    assert np.all((rates >= 0) & (rates <= 5))
+
+
+def test_driven_peaks_are_tens_of_spikes_per_second(circuit):
+    circuit.reset()
+    rates = sim_rates(circuit, Bar(direction_deg=120.0, speed_deg_s=4.0, duration_s=1.5))
+    assert np.all(rates.max(axis=0)[[SIMPLE, COMPLEX, DS]] > 20.0)
+    assert np.all(rates.max(axis=0) < 150.0)
+
+
+def _flashed_slit(offset_deg: float, contrast: float = 1.0) -> Bar:
+    # A slit at the cells' orientation (30°), displaced across it by offset_deg.
+    normal = np.deg2rad(120.0)
+    return Bar(
+        orientation_deg=30.0, width_deg=0.3, length_deg=3.0, contrast=contrast,
+        x_deg=offset_deg * np.cos(normal), y_deg=offset_deg * np.sin(normal), duration_s=0.3,
+    )  # fmt: skip
+
+
+def test_simple_cells_have_antagonistic_subregions_and_complex_cells_do_not(circuit):
+    period = 1 / 0.8
+    offsets = np.array([-0.5, -0.25, 0.0, 0.25, 0.5]) * period
+    light = np.array([_evoked(circuit, _flashed_slit(o)) for o in offsets])
+    # Even simple cell: ON centre flanked by OFF subregions half a period away.
+    simple = light[:, SIMPLE]
+    assert simple[2] > 5.0
+    assert simple[0] < 0.1 * simple[2] and simple[4] < 0.1 * simple[2]
+    # Complex cell: a correct slit anywhere in the central field drives it.
+    complex_ = light[1:4, COMPLEX]
+    assert complex_.min() > 0.3 * complex_.max() > 0
+    # …and a dark slit drives it where a light one does (no separate ON/OFF regions).
+    dark_centre = _evoked(circuit, _flashed_slit(0.0, contrast=-1.0))
+    assert dark_centre[COMPLEX] > 0.3 * light[2, COMPLEX]
+    assert dark_centre[SIMPLE] < 0.1 * light[2, SIMPLE]
+
+
+def _f1_f0(rates: np.ndarray, tf_hz: float) -> np.ndarray:
+    t = np.arange(len(rates)) / FS
+    f0 = rates.mean(axis=0)
+    f1 = 2 * np.abs((rates * np.exp(-2j * np.pi * tf_hz * t)[:, None]).mean(axis=0))
+    return f1 / f0
+
+
+def test_simple_cells_are_modulated_by_a_drifting_grating_and_complex_cells_are_not(circuit):
+    # Skottun et al. (1991): F1/F0 > 1 for simple cells, < 1 for complex cells.
+    grating = Grating(spatial_frequency_cpd=0.8, temporal_frequency_hz=2.0, direction_deg=120.0)
+    grating = Grating(**{**grating.__dict__, "duration_s": 2.0})
+    circuit.reset()
+    rates = sim_rates(circuit, grating)[round(0.5 * FS) :]  # 3 whole cycles after the onset
+    ratio = _f1_f0(rates, 2.0)
+    assert ratio[SIMPLE] > 1.0 and ratio[SIMPLE_ODD] > 1.0
+    assert ratio[COMPLEX] < 1.0
+
+
+def test_direction_selective_cell_prefers_its_direction(circuit):
+    pref = _evoked(circuit, Bar(direction_deg=120.0, speed_deg_s=4.0, duration_s=1.5))
+    null = _evoked(circuit, Bar(direction_deg=300.0, speed_deg_s=4.0, duration_s=1.5))
+    assert pref[DS] > 3.0 * max(null[DS], 0.0) and pref[DS] > 1.0
+    # The non-DS simple cell responds to both directions alike (within 30 %).
+    assert null[SIMPLE] == pytest.approx(pref[SIMPLE], rel=0.3)
+
+
+def test_end_stopped_cell_is_suppressed_by_long_bars(circuit):
+    lengths = np.array([0.5, 1.0, 2.0, 3.0, 5.0, 8.0])
+    responses = np.array(
+        [_evoked(circuit, Bar(direction_deg=120.0, speed_deg_s=4.0, duration_s=1.5, length_deg=n)) for n in lengths]
+    )
+    es = responses[:, END_STOPPED]
+    cx = responses[:, COMPLEX]
+    assert 0 < np.argmax(es) < len(lengths) - 1  # peaks at an intermediate length
+    assert es[-1] < 0.5 * es.max()  # suppression index 1 - R_long / R_peak > 0.5
+    assert cx[-1] > 0.8 * cx.max()  # the complex cell rises and plateaus instead
+
+
+def _orientation_tuning(circuit: Circuit, contrast: float) -> np.ndarray:
+    directions = np.arange(0.0, 360.0, 15.0)
+    return np.array(
+        [_evoked(circuit, Bar(direction_deg=d, speed_deg_s=4.0, duration_s=1.5, contrast=contrast)) for d in directions]
+    )
+
+
+def test_tuning_width_does_not_change_with_contrast(circuit):
+    # Sclar & Freeman (1982); the untuned normalisation pool divides every orientation alike.
+    tuning = {c: _orientation_tuning(circuit, c)[:, SIMPLE] for c in (0.2, 1.0)}
+    shapes = {c: np.clip(t, 0, None) / t.max() for c, t in tuning.items()}
+
+    def hwhh(shape: np.ndarray) -> float:  # in direction steps, from the samples above half
+        return 7.5 * np.count_nonzero(shape >= 0.5)
+
+    assert tuning[1.0].max() > 5 * tuning[0.2].max() > 0
+    assert abs(hwhh(shapes[0.2]) - hwhh(shapes[1.0])) <= 15.0  # at most one 15° step apart
+
+
+def test_contrast_response_saturates(circuit):
+    contrasts = np.array([0.05, 0.1, 0.2, 0.4, 0.7, 1.0])
+    responses = []
+    for c in contrasts:
+        grating = Grating(
+            contrast=c, spatial_frequency_cpd=0.8, temporal_frequency_hz=2.0, direction_deg=120.0,
+            duration_s=1.0,
+        )  # fmt: skip
+        responses.append(_evoked(circuit, grating, window_s=(0.25, 1.0))[COMPLEX])
+    r = np.array(responses)
+    assert np.all(np.diff(r) > 0)  # monotonic…
+    assert r[1] / r[0] > 2.0  # …expansive at low contrast (power law, n > 1)…
+    assert r[-1] / r[-2] < 1.15  # …and saturating at high contrast (Naka–Rushton)
+    assert r[-1] < circuit.population.r_max_hz[COMPLEX]
+
+
+def test_blockwise_circuit_equals_one_shot(circuit):
+    stimulus = Bar(direction_deg=75.0, speed_deg_s=4.0, duration_s=0.5)
+    frames = render_frames(stimulus, RETINA.grid, np.arange(100) / FS)
+    circuit.reset()
+    whole = circuit.process(frames)
+    circuit.reset()
+    blocks = np.concatenate([circuit.process(frames[i : i + 2]) for i in range(0, 100, 2)])
+    np.testing.assert_allclose(blocks, whole, rtol=1e-5, atol=1e-4)
+
+
+def test_make_population_follows_the_type_fractions_and_the_seed():
+    fractions = {"simple": 0.5, "complex": 0.25, "ds_simple": 0.25}
+    pop = make_population(20, np.random.default_rng(1), type_fractions=fractions)
+    counts = {t: int(np.sum(pop.cell_type == t)) for t in CELL_TYPES}
+    assert counts == {"simple": 10, "complex": 5, "ds_simple": 5, "end_stopped": 0}
+    again = make_population(20, np.random.default_rng(1), type_fractions=fractions)
+    np.testing.assert_array_equal(pop.orientation_deg, again.orientation_deg)
+    assert np.all(np.isnan(pop.preferred_direction_deg[pop.cell_type != "ds_simple"]))
+    assert np.all(np.isfinite(pop.preferred_direction_deg[pop.cell_type == "ds_simple"]))
+    assert np.all((pop.spontaneous_hz >= 0) & (pop.spontaneous_hz <= 5))
+
+
+@pytest.mark.parametrize(
+    ("cell", "field"),
+    [
+        ({"type": "pyramidal"}, "cells[0].type"),
+        ({"type": "simple", "orientation_deg": "ninety"}, "cells[0].orientation_deg"),
+        ({"type": "simple", "colour": "red"}, "cells[0].colour"),
+        ({"type": "simple", "preferred_direction_deg": 90.0}, "cells[0].preferred_direction_deg"),
+        ({"type": "ds_simple", "orientation_deg": 0.0, "preferred_direction_deg": 45.0}, "preferred_direction_deg"),
+        ({"type": "simple", "c50": -1.0}, "cells[0].c50"),
+    ],
+)
+def test_bad_cells_are_named(cell, field):
+    with pytest.raises(ParameterError, match=field.replace("[", r"\[").replace("]", r"\]")):
+        population_from_cells([cell])
