@@ -30,18 +30,24 @@ def circuit() -> Circuit:
 SIMPLE, COMPLEX, DS, END_STOPPED, SIMPLE_ODD = range(5)
 
 
-def _evoked(circuit: Circuit, stimulus, *, window_s: tuple[float, float] | None = None) -> np.ndarray:
+def _evoked(
+    circuit: Circuit, stimulus, *, window_s: tuple[float, float] | None = None
+) -> np.ndarray:
     """Mean rate above spontaneous over a window of the presentation (from rest)."""
     circuit.reset()
     rates = sim_rates(circuit, stimulus)
-    lo, hi = (0, len(rates)) if window_s is None else (round(window_s[0] * FS), round(window_s[1] * FS))
+    lo, hi = (
+        (0, len(rates)) if window_s is None else (round(window_s[0] * FS), round(window_s[1] * FS))
+    )
     return rates[lo:hi].mean(axis=0) - circuit.population.spontaneous_hz
 
 
 def test_grey_screen_gives_the_spontaneous_rate(circuit):
     circuit.reset()
     rates = sim_rates(circuit, Blank(duration_s=0.2))
-    np.testing.assert_allclose(rates, np.broadcast_to(circuit.population.spontaneous_hz, rates.shape))
+    np.testing.assert_allclose(
+        rates, np.broadcast_to(circuit.population.spontaneous_hz, rates.shape)
+    )
     assert np.all((rates >= 0) & (rates <= 5))
 
 
@@ -107,7 +113,12 @@ def test_direction_selective_cell_prefers_its_direction(circuit):
 def test_end_stopped_cell_is_suppressed_by_long_bars(circuit):
     lengths = np.array([0.5, 1.0, 2.0, 3.0, 5.0, 8.0])
     responses = np.array(
-        [_evoked(circuit, Bar(direction_deg=120.0, speed_deg_s=4.0, duration_s=1.5, length_deg=n)) for n in lengths]
+        [
+            _evoked(
+                circuit, Bar(direction_deg=120.0, speed_deg_s=4.0, duration_s=1.5, length_deg=n)
+            )
+            for n in lengths
+        ]
     )
     es = responses[:, END_STOPPED]
     cx = responses[:, COMPLEX]
@@ -119,7 +130,12 @@ def test_end_stopped_cell_is_suppressed_by_long_bars(circuit):
 def _orientation_tuning(circuit: Circuit, contrast: float) -> np.ndarray:
     directions = np.arange(0.0, 360.0, 15.0)
     return np.array(
-        [_evoked(circuit, Bar(direction_deg=d, speed_deg_s=4.0, duration_s=1.5, contrast=contrast)) for d in directions]
+        [
+            _evoked(
+                circuit, Bar(direction_deg=d, speed_deg_s=4.0, duration_s=1.5, contrast=contrast)
+            )
+            for d in directions
+        ]
     )
 
 
@@ -180,7 +196,10 @@ def test_make_population_follows_the_type_fractions_and_the_seed():
         ({"type": "simple", "orientation_deg": "ninety"}, "cells[0].orientation_deg"),
         ({"type": "simple", "colour": "red"}, "cells[0].colour"),
         ({"type": "simple", "preferred_direction_deg": 90.0}, "cells[0].preferred_direction_deg"),
-        ({"type": "ds_simple", "orientation_deg": 0.0, "preferred_direction_deg": 45.0}, "preferred_direction_deg"),
+        (
+            {"type": "ds_simple", "orientation_deg": 0.0, "preferred_direction_deg": 45.0},
+            "preferred_direction_deg",
+        ),
         ({"type": "simple", "c50": -1.0}, "cells[0].c50"),
     ],
 )

@@ -279,13 +279,41 @@ def _spike_trains(name: str, spike_times: Any) -> list[np.ndarray]:
         raise ParameterError(name, spike_times, "expected a sequence of 1-D arrays, one per cell")
     trains = []
     for i, train in enumerate(spike_times):
-        arr = _as_float_array(f"{name}[{i}]", train)
-        if arr.ndim == 0:
-            arr = arr.reshape(1)
+        try:
+            arr = np.asarray(train, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ParameterError(f"{name}[{i}]", train, f"expected spike times ({exc})") from None
         if arr.ndim != 1:
-            raise ParameterError(f"{name}[{i}]", train, "expected a 1-D array of spike times (s)")
+            if arr.ndim != 0:
+                raise ParameterError(f"{name}[{i}]", train, "expected a 1-D array of times (s)")
+            arr = arr.reshape(1)
         trains.append(arr)
+    # One vectorised check for all cells; look for the culprit only when it fails.
+    if trains and not np.isfinite(np.concatenate(trains)).all():
+        i = next(i for i, t in enumerate(trains) if not np.isfinite(t).all())
+        raise ParameterError(f"{name}[{i}]", spike_times[i], "expected finite times (no NaN/inf)")
     return trains
+
+
+def _check_times_in(
+    name: str, spike_times: Any, trains: list[np.ndarray], lo: float, hi: float, allowed: str
+) -> None:
+    """Raise naming the first cell with a spike outside ``[lo, hi)``."""
+    times = np.concatenate(trains) if trains else np.zeros(0)
+    if times.size and (times.min() < lo or times.max() >= hi):
+        i = next(i for i, t in enumerate(trains) if t.size and (t.min() < lo or t.max() >= hi))
+        raise ParameterError(f"{name}[{i}]", spike_times[i], allowed)
+
+
+def _trough_position(x: np.ndarray) -> float:
+    """Sub-sample position of the minimum of ``x`` (parabolic interpolation)."""
+    k = int(np.argmin(x))
+    if 0 < k < x.size - 1:
+        y0, y1, y2 = float(x[k - 1]), float(x[k]), float(x[k + 1])
+        curvature = y0 - 2.0 * y1 + y2
+        if curvature > 0:
+            return k + 0.5 * (y0 - y2) / curvature
+    return float(k)
 
 
 def _per_cell(name: str, value: Any, n_cells: int, *, lo: float, hi: float | None) -> np.ndarray:
@@ -317,11 +345,14 @@ class SpikeAudioRenderer:
     respects it, so no sample ever exceeds ``peak_dbfs``, while the gain moves by at
     most ``1 / lookahead_samples`` per sample — no clipping and no jumps.
 
-    The look-ahead (and the part of a waveform that precedes its trough) makes the
-    renderer a fixed delay line: the block returned by ``render_block(…, t0_s, n)``
-    holds output samples ``[t0_s * fs_hz - latency_samples, … + n)``. Blocks must be
-    contiguous. Concatenated block output, with its first ``latency_samples`` dropped,
-    equals the one-shot :func:`render_spikes` output (up to float rounding).
+    The band-pass delays a spike's trough by about one sample; spikes are placed that
+    much earlier, so the trough one hears lands on the spike time (error well below one
+    sample). The look-ahead (and the part of a waveform that precedes its trough) makes
+    the renderer a fixed delay line of ``latency_samples`` (about 2.3 ms): the block
+    returned by ``render_block(…, t0_s, n)`` holds output samples
+    ``[t0_s * fs_hz - latency_samples, … + n)``. Blocks must be contiguous.
+    Concatenated block output, with its first ``latency_samples`` dropped, equals the
+    one-shot :func:`render_spikes` output (up to float rounding).
 
     Parameters
     ----------
@@ -367,7 +398,7 @@ class SpikeAudioRenderer:
     >>> blocks = [r.render_block([np.array([0.005]), np.array([])], 0.0, 441),
     ...           r.render_block([np.array([]), np.array([0.012])], 0.01, 441)]
     >>> np.concatenate(blocks).shape, r.latency_samples
-    ((882,), 99)
+    ((882,), 101)
     """
 
     def __init__(
@@ -429,30 +460,37 @@ class SpikeAudioRenderer:
         # the signal is cut into blocks.
         self._jitter_rng, self._hiss_rng = rng.spawn(2)
 
-        # Waveform taps relative to a spike's integer sample: j in [-kp, kq].
-        self._kp = math.ceil(self._shape.pre_s * fs)
-        self._kq = math.ceil(self._shape.post_s * fs)
-        self._cols = np.arange(-self._kp, self._kq + 1)
-        phase = np.arange(_PHASES + 1) / _PHASES
-        self._table = self._shape((self._cols[None, :] - phase[:, None]) / fs)
-        self._pre = self._kp + 2  # raw samples before a block start that spikes may touch
-        self._post = self._kq + 2  # raw samples after a block end that spikes may touch
-        self._la = max(1, round(self.lookahead_s * fs))
-        self.latency_samples = self._pre + self._la
-
-        # Band-pass and the fixed gain that puts an isolated unit spike at level_dbfs.
+        # Band-pass, the fixed gain that puts an isolated unit spike at level_dbfs, and
+        # the band-pass delay of the trough (compensated, so the trough one hears after
+        # the filter lands on the spike time).
         self._sos = signal.butter(2, MONITOR_BAND_HZ, btype="bandpass", fs=fs, output="sos")
         probe = np.zeros(round(0.25 * fs))
         wave0 = make_spike_waveform(
             fs, trough_to_peak_s=trough_to_peak_s, duration_s=spike_duration_s
         )
         probe[: wave0.size] = wave0
-        unit_peak = float(np.max(np.abs(signal.sosfilt(self._sos, probe))))
+        filtered = signal.sosfilt(self._sos, probe)
+        unit_peak = float(np.max(np.abs(filtered)))
+        self._delay = max(0.0, _trough_position(filtered) - _trough_position(probe))
         impulse = np.zeros_like(probe)
         impulse[0] = 1.0
         noise_gain = float(np.sqrt(np.sum(signal.sosfilt(self._sos, impulse) ** 2)))
         self._gain = 10.0 ** (self.level_dbfs / 20.0) / unit_peak
         self._hiss_sigma = self.hiss_level * unit_peak / noise_gain
+
+        # Waveform taps relative to a spike's integer sample: j in [-kp, kq].
+        self._kp = math.ceil(self._shape.pre_s * fs)
+        self._kq = math.ceil(self._shape.post_s * fs)
+        self._cols = np.arange(-self._kp, self._kq + 1)
+        phase = np.arange(_PHASES + 1) / _PHASES
+        self._table = self._shape((self._cols[None, :] - phase[:, None]) / fs)
+        # Raw samples before a block start / after a block end that its spikes may touch
+        # (one sample of tolerance on spike times, plus the delay compensation).
+        self._pre = self._kp + 2 + math.ceil(self._delay)
+        self._post = self._kq + 2
+        self._la = max(1, round(self.lookahead_s * fs))
+        self.latency_samples = self._pre + self._la
+
         self._ceiling = 10.0 ** (self.peak_dbfs / 20.0) * _LIMITER_MARGIN
         self._log_alpha = -1.0 / (self.release_s * fs)
 
@@ -522,14 +560,14 @@ class SpikeAudioRenderer:
                 spike_times_in_block,
                 f"expected one array per cell ({self.n_cells}), got {len(trains)}",
             )
-        lo, hi = (a - 1) / fs, (a + n + 1) / fs
-        for i, tr in enumerate(trains):
-            if tr.size and (tr.min() < lo or tr.max() >= hi):
-                raise ParameterError(
-                    f"spike_times_in_block[{i}]",
-                    spike_times_in_block[i],
-                    f"expected times in this block, [{a / fs:.6g}, {(a + n) / fs:.6g}) s",
-                )
+        _check_times_in(
+            "spike_times_in_block",
+            spike_times_in_block,
+            trains,
+            (a - 1) / fs,
+            (a + n + 1) / fs,
+            f"expected times in this block, [{a / fs:.6g}, {(a + n) / fs:.6g}) s",
+        )
 
         ch = self.channels
         f = a - self._pre  # first raw index not yet final
@@ -577,7 +615,7 @@ class SpikeAudioRenderer:
         cols = self._cols
         for s in range(0, times.size, _SCATTER_CHUNK):
             sl = slice(s, s + _SCATTER_CHUNK)
-            rel = times[sl] * fs - f
+            rel = times[sl] * fs - (f + self._delay)
             base = np.floor(rel)
             frac = rel - base
             # Analytic waveform at each spike's fractional offset (tabulated at
@@ -721,9 +759,7 @@ def render_spikes(
     dur = check_number("duration_s", duration_s, lo=0, lo_open=True, unit="s")
     fs = check_int("fs_hz", fs_hz, lo=_FS_MIN_HZ, hi=_FS_MAX_HZ)
     trains = _spike_trains("spike_times_s", spike_times_s)
-    for i, tr in enumerate(trains):
-        if tr.size and tr.min() < 0:
-            raise ParameterError(f"spike_times_s[{i}]", spike_times_s[i], "expected times >= 0")
+    _check_times_in("spike_times_s", spike_times_s, trains, 0.0, math.inf, "expected times >= 0")
     n = round(dur * fs)
     if n < 1:
         raise ParameterError("duration_s", duration_s, f"expected at least one sample at {fs} Hz")

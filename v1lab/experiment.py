@@ -26,7 +26,7 @@ from v1lab._validate import ParameterError
 from v1lab.cortex import Population, V1Layer
 from v1lab.protocol import Protocol
 from v1lab.retina import Retina, RetinaFilter
-from v1lab.spikes import SpikeTrains, sim_spikes
+from v1lab.spikes import SpikeTrains, apply_dead_time, sim_spikes
 from v1lab.stimulus import iter_frames
 
 __all__ = [
@@ -351,7 +351,10 @@ def run_protocol(protocol: Protocol, *, progress: ProgressFn | None = None) -> R
             if progress is not None:
                 progress(k, len(schedule), conditions[c], time.perf_counter() - tic)
 
-    spike_times = _gather(pieces, n_cells)
+    # Presentations are simulated separately; the refractory period must also hold
+    # across their boundaries (a spike late in one blank, one early in the next).
+    refractory_s = spiking.dead_time_s if spiking.model == "poisson" else spiking.refractory_s
+    spike_times = _gather(pieces, n_cells, refractory_s)
     presentations = {
         "start_time": starts,
         "stop_time": stops,
@@ -388,7 +391,9 @@ def _place(
     pieces.append((train % trains.n_cells, trains.times_s + onsets_s[train // trains.n_cells]))
 
 
-def _gather(pieces: list[tuple[np.ndarray, np.ndarray]], n_cells: int) -> list[np.ndarray]:
+def _gather(
+    pieces: list[tuple[np.ndarray, np.ndarray]], n_cells: int, refractory_s: float
+) -> list[np.ndarray]:
     """Per-cell sorted spike times from all the (cell, time) pieces."""
     if not pieces:
         return [np.zeros(0) for _ in range(n_cells)]
@@ -396,5 +401,5 @@ def _gather(pieces: list[tuple[np.ndarray, np.ndarray]], n_cells: int) -> list[n
     times = np.concatenate([p[1] for p in pieces])
     order = np.lexsort((times, cells))
     bounds = np.searchsorted(cells[order], np.arange(n_cells + 1))
-    times = times[order]
+    times, bounds = apply_dead_time(times[order], bounds, refractory_s)
     return [times[bounds[i] : bounds[i + 1]] for i in range(n_cells)]

@@ -15,6 +15,8 @@ import numpy as np
 __all__ = [
     "OKABE_ITO",
     "plot_cell_tuning",
+    "plot_condition_responses",
+    "plot_population_tuning",
     "plot_tuning_curve",
     "plot_tuning_polar",
     "save_figure",
@@ -171,18 +173,82 @@ def save_figure(fig: Any, path: str | Path, *, dpi: int = 150) -> Path:
     return path
 
 
+def plot_condition_responses(recording: Any, cell: int, *, ax: Any = None) -> Any:
+    """Mean rate (± SEM) of one cell in each stimulus condition, for any protocol."""
+    from v1lab.analysis import compute_response_rates, compute_tuning
+
+    plt = _pyplot()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.0, 3.0), layout="constrained")
+    ids, mean, sem = compute_tuning(
+        recording.presentations["stimulus_condition_id"], compute_response_rates(recording)[:, cell]
+    )
+    ax.bar(ids, mean[:, 0], yerr=sem[:, 0], color=OKABE_ITO[4], capsize=2)
+    ax.set_xlabel("Stimulus condition (stimulus_condition_id)")
+    ax.set_ylabel("Firing rate (spikes/s)")
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.set_title(f"Cell {cell} ({recording.population.cell_type[cell]})", fontsize=10)
+    return ax
+
+
+#: One colour per cell type (Okabe–Ito).
+TYPE_COLOURS = {
+    "simple": OKABE_ITO[4],
+    "complex": OKABE_ITO[5],
+    "ds_simple": OKABE_ITO[2],
+    "end_stopped": OKABE_ITO[6],
+}
+
+
+def plot_population_tuning(recording: Any) -> Any:
+    """Figure: every cell's polar direction tuning in a grid, coloured by cell type."""
+    from v1lab.analysis import compute_direction_tuning
+
+    plt = _pyplot()
+    tuning = compute_direction_tuning(recording)
+    if tuning is None:
+        raise ValueError("this recording has no direction tuning to plot")
+    directions, mean, sem = tuning
+    n = recording.n_cells
+    cols = int(np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / cols))
+    fig = plt.figure(figsize=(1.9 * cols, 2.0 * rows + 0.4), layout="constrained")
+    pop = recording.population
+    for cell in range(n):
+        ax = fig.add_subplot(rows, cols, cell + 1, projection="polar")
+        kind = str(pop.cell_type[cell])
+        colour = TYPE_COLOURS.get(kind, OKABE_ITO[7])
+        plot_tuning_polar(directions, mean[:, cell], sem[:, cell], ax=ax, color=colour)
+        ax.set_xticklabels([])
+        ax.set_title(f"{cell}: {kind.replace('_', ' ')}", fontsize=8, pad=2)
+    fig.suptitle(f"Direction tuning (spikes/s): {recording.protocol.name}", fontsize=10)
+    return fig
+
+
 def save_tuning_figures(
     recording: Any, folder: str | Path, metrics: dict[str, np.ndarray] | None = None
 ) -> list[Path]:
-    """One tuning-curve figure per cell in ``folder`` (``tuning_cell_000.png`` …)."""
+    """Per-cell figures in ``folder``.
+
+    With direction tuning: ``tuning_cell_000.png`` … and ``population_tuning.png``;
+    otherwise the rate in each condition, ``responses_cell_000.png`` ….
+    """
     from v1lab.analysis import compute_direction_tuning
 
-    if compute_direction_tuning(recording) is None:
-        return []
     folder = Path(folder)
-    return [
+    if compute_direction_tuning(recording) is None:
+        return [
+            save_figure(
+                plot_condition_responses(recording, cell).figure,
+                folder / f"responses_cell_{cell:03d}.png",
+            )
+            for cell in range(recording.n_cells)
+        ]
+    paths = [
         save_figure(
             plot_cell_tuning(recording, cell, metrics), folder / f"tuning_cell_{cell:03d}.png"
         )
         for cell in range(recording.n_cells)
     ]
+    paths.append(save_figure(plot_population_tuning(recording), folder / "population_tuning.png"))
+    return paths

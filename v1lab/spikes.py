@@ -55,6 +55,7 @@ from v1lab._validate import ParameterError, check_choice, check_int, check_numbe
 
 __all__ = [
     "SPIKE_MODELS",
+    "apply_dead_time",
     "SpikeTrains",
     "sim_lif",
     "sim_poisson_dead_time",
@@ -410,7 +411,7 @@ def _poisson_trains(
     for j0, j1 in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
         times, indptr = lam.sample(j0, counts[j0:j1], rng)
         if dead_time_s > 0:
-            times, indptr = _apply_dead_time(times, indptr, dead_time_s)
+            times, indptr = apply_dead_time(times, indptr, dead_time_s)
         pieces.append(times)
         kept_counts[j0:j1] = np.diff(indptr)
     indptr = np.zeros(n_trains + 1, dtype=np.int64)
@@ -490,10 +491,24 @@ class _CumulativeIntensity:
         return times, indptr
 
 
-def _apply_dead_time(
+def apply_dead_time(
     times: np.ndarray, indptr: np.ndarray, dead_time_s: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Delete every spike within ``dead_time_s`` of the previous kept spike of its train."""
+    """Delete every spike within ``dead_time_s`` of the previous kept spike of its train.
+
+    Parameters
+    ----------
+    times : ndarray
+        Spike times, sorted within each train (CSR layout with ``indptr``).
+    indptr : ndarray
+        Train ``k`` owns ``times[indptr[k]:indptr[k + 1]]``.
+    dead_time_s : float
+
+    Returns
+    -------
+    times, indptr : ndarray
+        The kept spikes, same layout.
+    """
     n_spikes = times.size
     if n_spikes < 2:
         return times, indptr

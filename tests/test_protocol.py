@@ -1,0 +1,170 @@
+"""Protocols: shipped presets, factorial expansion, TOML round trip, one clear error each."""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+
+import numpy as np
+import pytest
+
+from v1lab import ParameterError
+from v1lab.experiment import check_resources
+from v1lab.protocol import (
+    DEFAULT_PROTOCOL,
+    dump_toml,
+    find_protocol,
+    list_protocols,
+    load_protocol,
+    parse_protocol,
+)
+
+BASE = {
+    "name": "tiny",
+    "seed": 3,
+    "retina": {"extent_deg": 6.0, "lgn_extent_deg": 3.0},
+    "population": {"n_cells": 2},
+    "trials": {"n_trials": 2, "isi_s": 0.5},
+    "stimuli": [
+        {"kind": "bar", "speed_deg_s": 4.0, "duration_s": 0.5, "direction_deg": [0.0, 90.0]}
+    ],
+}
+
+
+def _with(path: str, value) -> dict:
+    """BASE with one field replaced; ``path`` like 'stimuli.0.width_deg'."""
+    data = copy.deepcopy(BASE)
+    keys = path.split(".")
+    node = data
+    for k in keys[:-1]:
+        node = node[int(k)] if k.isdigit() else node.setdefault(k, {})
+    node[keys[-1]] = value
+    return data
+
+
+def test_default_protocol_is_hubel_and_wiesels_slit_sweep():
+    p = load_protocol(DEFAULT_PROTOCOL)
+    conditions = p.conditions()
+    assert len(conditions) == 24 and all(c.kind == "bar" for c in conditions)
+    directions = sorted(c.direction_deg for c in conditions)
+    np.testing.assert_allclose(directions, np.arange(0, 360, 15))
+    orientations = {round(c.orientation_deg, 6) for c in conditions}
+    assert len(orientations) == 12  # 12 orientations, both directions each
+    assert all(c.contrast > 0 for c in conditions)  # a light slit
+    assert p.trials.n_trials == 10 and p.trials.interleave
+
+
+def test_list_protocols_gives_a_description_for_each():
+    rows = dict(list_protocols())
+    assert DEFAULT_PROTOCOL in rows and rows[DEFAULT_PROTOCOL]
+
+
+def test_factorial_expansion_last_parameter_fastest():
+    data = _with("stimuli.0.contrast", [0.5, 1.0])
+    conditions = parse_protocol(data).conditions()
+    assert [(c.direction_deg, c.contrast) for c in conditions] == [
+        (0.0, 0.5),
+        (0.0, 1.0),
+        (90.0, 0.5),
+        (90.0, 1.0),
+    ]
+
+
+def test_range_tables_expand_like_arange():
+    data = _with("stimuli.0.direction_deg", {"start": 0, "stop": 360, "step": 45})
+    assert [c.direction_deg for c in parse_protocol(data).conditions()] == [
+        0.0, 45.0, 90.0, 135.0, 180.0, 225.0, 270.0, 315.0,
+    ]  # fmt: skip
+
+
+def test_resolved_toml_round_trips_to_an_equal_protocol():
+    p = load_protocol(DEFAULT_PROTOCOL)
+    text = p.to_toml()
+    again = parse_protocol(tomllib.loads(text))
+    assert again == p
+    assert "seed = 1959" in text
+
+
+def test_toml_writer_handles_nested_tables_and_arrays_of_tables():
+    data = {
+        "a": 1.5,
+        "b": {"c": [1, 2], "d": {"e": 'x"y'}},
+        "cells": [{"type": "simple"}, {"type": "complex"}],
+    }
+    assert tomllib.loads(dump_toml(data)) == data
+
+
+def test_explicit_cells_round_trip():
+    cells = [
+        {"type": "simple", "orientation_deg": 45.0},
+        {"type": "ds_simple", "preferred_direction_deg": 10.0},
+    ]
+    data = _with("population", {"cells": cells})
+    p = parse_protocol(data)
+    assert parse_protocol(tomllib.loads(p.to_toml())) == p
+    pop = p.population.make(np.random.default_rng(0))
+    assert list(pop.cell_type) == ["simple", "ds_simple"]
+    assert pop.preferred_direction_deg[1] == pytest.approx(10.0)
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "field", "allowed"),
+    [
+        ("retina.pixel_per_deg", 8.0, "retina.pixel_per_deg", "unknown key"),  # typo
+        ("colour", "red", "colour", "unknown key"),
+        ("stimuli.0.wiggle", 1.0, "stimuli[0].wiggle", "wiggle"),
+        ("trials.n_trials", "ten", "trials.n_trials", "whole number"),  # wrong type
+        ("trials.n_trials", 2.5, "trials.n_trials", "whole number"),
+        ("trials.interleave", "yes", "trials.interleave", "true or false"),
+        ("stimuli.0.duration_s", -1.0, "stimuli[0].duration_s", "> 0"),  # negative duration
+        ("trials.isi_s", -0.5, "trials.isi_s", "[0, 60]"),
+        ("stimuli.0.direction_deg", "ninety", "stimuli[0].direction_deg", "number"),  # text angle
+        ("stimuli.0.direction_deg", [0.0, "ninety"], "stimuli[0].direction_deg", "number"),
+        ("stimuli.0.direction_deg", [], "stimuli[0].direction_deg", "at least one value"),  # empty
+        ("stimuli", [], "stimuli", "at least one"),
+        ("stimuli.0.kind", "slit", "stimuli[0].kind", "'bar'"),
+        ("spiking.model", "hodgkin", "spiking.model", "'poisson'"),
+        ("population.n_cells", 0, "population.n_cells", "[1, 100000]"),
+        ("population.type_fractions", {"pyramidal": 1.0}, "population.type_fractions", "one of"),
+        ("seed", -1, "seed", "whole number"),
+        (
+            "stimuli.0.direction_deg",
+            {"start": 0, "stop": 10},
+            "stimuli[0].direction_deg",
+            "start, stop and step",
+        ),
+    ],
+)
+def test_bad_protocols_stop_with_one_clear_message(path, value, field, allowed):
+    with pytest.raises(ParameterError) as info:
+        parse_protocol(_with(path, value))
+    message = str(info.value)
+    assert message.startswith(field), message
+    assert allowed in message, message
+    if not isinstance(value, (dict, list)):
+        assert repr(value) in message  # the offending value is shown
+
+
+def test_a_movie_larger_than_memory_is_refused_before_any_work():
+    data = _with("retina", {"extent_deg": 60.0, "pixels_per_deg": 60.0, "lgn_extent_deg": 50.0})
+    protocol = parse_protocol(data)
+    with pytest.raises(ParameterError) as info:
+        check_resources(protocol)
+    message = str(info.value)
+    assert message.startswith("retina.pixels_per_deg = 60.0") or message.startswith("retina.")
+    assert "GB" in message and "available" in message
+
+
+def test_unknown_protocol_name_lists_the_available_ones():
+    with pytest.raises(ParameterError, match=DEFAULT_PROTOCOL):
+        find_protocol("no_such_protocol")
+
+
+def test_protocol_file_by_path(tmp_path):
+    path = tmp_path / "mine.toml"
+    path.write_text(dump_toml(BASE))
+    assert load_protocol(str(path)).name == "tiny"
+    broken = tmp_path / "broken.toml"
+    broken.write_text("seed = = 3\n")
+    with pytest.raises(ParameterError, match="not valid TOML"):
+        load_protocol(broken)
