@@ -63,7 +63,8 @@ def test_run_folder_holds_the_data_contract(run_folder):
         "figures",
     } <= names
     assert sorted(p.name for p in (run_folder / "figures").iterdir()) == [
-        f"tuning_cell_{i:03d}.png" for i in range(3)
+        "population_tuning.png",
+        *(f"tuning_cell_{i:03d}.png" for i in range(3)),
     ]
     assert not [p for p in run_folder.parent.iterdir() if p.name.startswith(".")]  # no temp left
 

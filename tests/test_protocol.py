@@ -56,7 +56,7 @@ def test_default_protocol_is_hubel_and_wiesels_slit_sweep():
 
 def test_list_protocols_gives_a_description_for_each():
     rows = dict(list_protocols())
-    assert DEFAULT_PROTOCOL in rows and rows[DEFAULT_PROTOCOL]
+    assert rows.get(DEFAULT_PROTOCOL)
 
 
 def test_factorial_expansion_last_parameter_fastest():

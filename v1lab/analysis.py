@@ -15,12 +15,14 @@ from v1lab._validate import ParameterError
 
 __all__ = [
     "compute_baseline_rates",
+    "compute_binned_counts",
     "compute_direction_tuning",
     "compute_dsi",
     "compute_global_dsi",
     "compute_global_osi",
     "compute_metrics",
     "compute_osi",
+    "compute_peak_rates",
     "compute_preferred_direction_deg",
     "compute_preferred_orientation_deg",
     "compute_response_rates",
@@ -185,10 +187,68 @@ def compute_preferred_direction_deg(directions_deg: np.ndarray, tuning: np.ndarr
     return np.mod(np.rad2deg(np.angle(s)), 360.0)
 
 
-def compute_direction_tuning(recording: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+def compute_binned_counts(recording: Any, bin_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """Spike counts per presentation, time bin and cell, bins aligned on each onset.
+
+    Returns
+    -------
+    counts : ndarray (n_presentations, n_bins, n_cells)
+        Bins past a presentation's end hold 0 and are flagged in ``valid``.
+    valid : ndarray of bool (n_presentations, n_bins)
+    """
+    p = recording.presentations
+    start, stop = p["start_time"], p["stop_time"]
+    n_bins = max(1, int(np.floor(np.max(stop - start) / bin_s + 1e-9)))
+    edges = start[:, None] + bin_s * np.arange(n_bins + 1)[None, :]
+    valid = edges[:, 1:] <= stop[:, None] + 1e-9
+    counts = np.empty((len(start), n_bins, recording.n_cells), dtype=np.int64)
+    for cell, times in enumerate(recording.spike_times):
+        counts[:, :, cell] = np.diff(np.searchsorted(times, edges), axis=1)
+    counts[~valid] = 0
+    return counts, valid
+
+
+def compute_peak_rates(recording: Any, *, bin_s: float = 0.1) -> np.ndarray:
+    """Rate (spikes/s) of each presentation in the bin where its condition's PSTH peaks.
+
+    For a swept slit the response is a burst while the slit crosses the receptive
+    field, so the peak discharge rate (Henry, Bishop & Dreher 1974) measures it better
+    than the rate averaged over the whole sweep. For every condition and cell the bin
+    with the highest trial-averaged count is found, and each presentation contributes
+    its own rate in that bin: the trial mean is the PSTH peak and the spread across
+    trials gives its SEM.
+
+    Returns
+    -------
+    ndarray (n_presentations, n_cells)
+    """
+    counts, valid = compute_binned_counts(recording, bin_s)
+    cond = recording.presentations["stimulus_condition_id"]
+    out = np.empty((len(cond), recording.n_cells))
+    for c in np.unique(cond):
+        rows = np.flatnonzero(cond == c)
+        mean = counts[rows].mean(axis=0)  # (n_bins, n_cells)
+        mean[~valid[rows[0]]] = -1.0
+        best = np.argmax(mean, axis=0)
+        out[rows] = counts[rows][:, best, np.arange(recording.n_cells)] / bin_s
+    return out
+
+
+def compute_direction_tuning(
+    recording: Any, *, response: str = "peak"
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Direction tuning over the moving presentations (rates in spikes/s), or None.
 
-    Returns ``(directions_deg, mean, sem)`` with mean/SEM shaped (n_directions, n_cells).
+    Parameters
+    ----------
+    recording : Recording
+    response : {'peak', 'mean'}
+        ``'peak'``: the PSTH-peak rate (:func:`compute_peak_rates`); ``'mean'``: the
+        rate over the whole presentation.
+
+    Returns
+    -------
+    (directions_deg, mean, sem), mean and SEM shaped (n_directions, n_cells).
     """
     p = recording.presentations
     direction = p.get("direction_deg")
@@ -197,8 +257,10 @@ def compute_direction_tuning(recording: Any) -> tuple[np.ndarray, np.ndarray, np
     moving = np.isfinite(direction)
     if len(np.unique(direction[moving])) < 3:
         return None
-    rates = compute_response_rates(recording)[moving]
-    return compute_tuning(direction[moving], rates)
+    rates = (
+        compute_peak_rates(recording) if response == "peak" else compute_response_rates(recording)
+    )
+    return compute_tuning(direction[moving], rates[moving])
 
 
 def compute_metrics(recording: Any) -> dict[str, np.ndarray]:
@@ -207,7 +269,8 @@ def compute_metrics(recording: Any) -> dict[str, np.ndarray]:
     Columns: ``cell_id``, the ground-truth columns of the NWB units table,
     ``spontaneous_rate_hz`` (measured in the blanks) and, when the protocol moves
     stimuli in several directions, ``peak_rate_hz``, ``preferred_direction_measured_deg``,
-    ``preferred_orientation_measured_deg``, ``osi``, ``dsi``, ``g_osi``, ``g_dsi``.
+    ``preferred_orientation_measured_deg``, ``osi``, ``dsi``, ``g_osi``, ``g_dsi``, all
+    from the PSTH-peak responses (:func:`compute_peak_rates`).
     """
     out: dict[str, np.ndarray] = {"cell_id": np.arange(recording.n_cells)}
     out.update(recording.population.to_columns())

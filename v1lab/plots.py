@@ -220,8 +220,14 @@ def plot_population_tuning(recording: Any) -> Any:
         colour = TYPE_COLOURS.get(kind, OKABE_ITO[7])
         plot_tuning_polar(directions, mean[:, cell], sem[:, cell], ax=ax, color=colour)
         ax.set_xticklabels([])
-        ax.set_title(f"{cell}: {kind.replace('_', ' ')}", fontsize=8, pad=2)
-    fig.suptitle(f"Direction tuning (spikes/s): {recording.protocol.name}", fontsize=10)
+        ax.set_yticklabels([])
+        peak = float(mean[:, cell].max())
+        ax.set_title(f"{cell}: {kind.replace('_', ' ')}\npeak {peak:.0f} spikes/s", fontsize=8, pad=2)
+    fig.suptitle(
+        f"Direction tuning, PSTH-peak rate ± SEM: {recording.protocol.name} "
+        "(0° = rightward motion, counter-clockwise)",
+        fontsize=10,
+    )
     return fig
 
 

@@ -55,8 +55,8 @@ from v1lab._validate import ParameterError, check_choice, check_int, check_numbe
 
 __all__ = [
     "SPIKE_MODELS",
-    "apply_dead_time",
     "SpikeTrains",
+    "apply_dead_time",
     "sim_lif",
     "sim_poisson_dead_time",
     "sim_spikes",
