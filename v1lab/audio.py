@@ -59,7 +59,7 @@ import tempfile
 import threading
 import time
 import wave
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,18 +71,28 @@ from v1lab._validate import ParameterError, check_choice, check_int, check_numbe
 
 __all__ = [
     "MONITOR_BAND_HZ",
+    "NEIGHBOUR_DISTANCE_UM",
     "AudioOutputError",
     "AudioStream",
     "AudioStreamStats",
     "PlaybackResult",
     "SpikeAudioRenderer",
     "check_audio_output",
+    "choose_electrode_cell",
+    "condition_audio_names",
     "electrode_amplitudes",
+    "iter_spike_audio",
     "list_devices",
     "load_wav",
+    "make_demo_conditions",
+    "make_electrode_amplitudes",
     "make_spike_waveform",
     "play_audio",
+    "render_condition_audio",
+    "render_demo",
     "render_spikes",
+    "save_run_audio",
+    "save_spikes_wav",
     "save_wav",
 ]
 
@@ -841,24 +851,37 @@ def save_wav(
     >>> load_wav(p)[0].shape, load_wav(p)[1]
     ((441,), 44100)
     """
+    arr = _check_audio_array(audio)
+    return _write_wav_blocks(path, [arr], fs_hz, 1 if arr.ndim == 1 else 2, overwrite=overwrite)
+
+
+def _write_wav_blocks(
+    path: str | os.PathLike[str],
+    blocks: Iterable[np.ndarray],
+    fs_hz: int,
+    channels: int,
+    *,
+    overwrite: bool = False,
+) -> Path:
+    """Stream float blocks into a 16-bit WAV written atomically (see :func:`save_wav`)."""
     fs = check_int("fs_hz", fs_hz, lo=1000, hi=384000)
     if not isinstance(overwrite, bool):
         raise ParameterError("overwrite", overwrite, "expected true or false")
-    arr = _check_audio_array(audio)
     dest = Path(path)
     if not dest.parent.is_dir():
         raise FileNotFoundError(f"folder {str(dest.parent)!r} does not exist")
     if dest.exists() and not overwrite:
         raise FileExistsError(f"{str(dest)!r} exists; pass overwrite=True to replace it")
-    pcm = np.round(arr.astype(np.float64) * 32767.0).astype("<i2")
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             with wave.open(fh, "wb") as wav:
-                wav.setnchannels(1 if pcm.ndim == 1 else 2)
+                wav.setnchannels(channels)
                 wav.setsampwidth(2)
                 wav.setframerate(fs)
-                wav.writeframes(pcm.tobytes())
+                for block in blocks:
+                    pcm = np.round(np.asarray(block, np.float64) * 32767.0).astype("<i2")
+                    wav.writeframes(pcm.tobytes())
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
@@ -1545,3 +1568,272 @@ def play_audio(
         device=stream.device_name or "",
         host_api=stream.host_api or "",
     )
+
+
+# --------------------------------------------------------------------------------------
+# A run's sound: the electrode, the session, each condition, and H&W's demonstration
+# --------------------------------------------------------------------------------------
+
+#: Distances (µm) of the other cells from the electrode tip, drawn uniformly: near enough
+#: to be heard as fainter units under the one the electrode is on (Henze et al. 2000).
+NEIGHBOUR_DISTANCE_UM = (60.0, 200.0)
+
+_NAME_KEYS = {
+    "orientation_deg": ("orientation", True),
+    "direction_deg": ("dir", True),
+    "contrast": ("contrast", False),
+    "spatial_frequency_cpd": ("sf", False),
+    "temporal_frequency_hz": ("tf", False),
+    "length_deg": ("length", False),
+    "width_deg": ("width", False),
+    "speed_deg_s": ("speed", False),
+    "x_deg": ("x", False),
+    "y_deg": ("y", False),
+    "radius_deg": ("radius", False),
+    "phase_deg": ("phase", True),
+}
+
+
+def choose_electrode_cell(recording: Any) -> int:
+    """The cell an experimenter would settle the electrode on: the most responsive one.
+
+    Responsiveness is the largest PSTH-peak rate over conditions
+    (:func:`v1lab.analysis.compute_peak_rates`).
+    """
+    from v1lab.analysis import compute_peak_rates, compute_tuning
+
+    _, mean, _ = compute_tuning(
+        recording.presentations["stimulus_condition_id"], compute_peak_rates(recording)
+    )
+    return int(np.argmax(mean.max(axis=0)))
+
+
+def make_electrode_amplitudes(
+    n_cells: int, cell: int, rng: np.random.Generator, *, neighbours: bool = True
+) -> np.ndarray:
+    """Per-cell loudness for an electrode on ``cell``: 1 for it, fainter for the others.
+
+    The others sit at distances drawn from :data:`NEIGHBOUR_DISTANCE_UM`, so a real
+    electrode's multi-unit background comes through (``neighbours=False``: silence).
+    """
+    n = check_int("n_cells", n_cells, lo=1)
+    cell = check_int("cell", cell, lo=0, hi=n - 1)
+    distances = rng.uniform(*NEIGHBOUR_DISTANCE_UM, n)
+    amplitudes = electrode_amplitudes(distances) if neighbours else np.zeros(n)
+    amplitudes[cell] = 1.0
+    return amplitudes
+
+
+def iter_spike_audio(
+    spike_times_s: Sequence[np.ndarray],
+    duration_s: float,
+    *,
+    fs_hz: int = 44100,
+    amplitudes: Any = None,
+    rng: np.random.Generator | None = None,
+    block_s: float = 10.0,
+) -> Iterable[np.ndarray]:
+    """The audio of :func:`render_spikes`, block by block, in bounded memory.
+
+    Concatenated, the blocks equal ``render_spikes(spike_times_s, duration_s, …)``; a
+    whole session is rendered without holding it (or its intermediate signals) at once.
+    """
+    dur = check_number("duration_s", duration_s, lo=0, lo_open=True, unit="s")
+    fs = check_int("fs_hz", fs_hz, lo=_FS_MIN_HZ, hi=_FS_MAX_HZ)
+    trains = _spike_trains("spike_times_s", spike_times_s)
+    n = round(dur * fs)
+    renderer = SpikeAudioRenderer(
+        len(trains), fs_hz=fs, amplitudes=amplitudes, duration_s=n / fs, rng=rng
+    )
+    lag = renderer.latency_samples
+    total = n + lag
+    step = max(1, round(block_s * fs))
+    done = 0
+    while done < total:
+        m = min(step, total - done)
+        t0 = renderer.next_t0_s
+        lo, hi = done / fs, min(done + m, n) / fs
+        block_trains = [tr[np.searchsorted(tr, lo) : np.searchsorted(tr, hi)] for tr in trains]
+        block = renderer.render_block(block_trains, t0, m)
+        skip = max(0, lag - done)
+        done += m
+        if skip < m:
+            yield block[skip:]
+
+
+def save_spikes_wav(
+    path: str | os.PathLike[str],
+    spike_times_s: Sequence[np.ndarray],
+    duration_s: float,
+    *,
+    fs_hz: int = 44100,
+    amplitudes: Any = None,
+    rng: np.random.Generator | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Render spike trains and write them as a WAV, block by block (bounded memory)."""
+    blocks = iter_spike_audio(
+        spike_times_s, duration_s, fs_hz=fs_hz, amplitudes=amplitudes, rng=rng
+    )
+    return _write_wav_blocks(path, blocks, fs_hz, 1, overwrite=overwrite)
+
+
+def condition_audio_names(conditions: Sequence[Any]) -> list[str]:
+    """File stem per condition from the parameters that vary, e.g. ``orientation_090_dir_000``."""
+    params = [c.trial_params() for c in conditions]
+    kinds = {c.kind for c in conditions}
+    varying = [
+        k
+        for k in _NAME_KEYS
+        if len({repr(p.get(k)) for p in params}) > 1 and any(k in p for p in params)
+    ]
+    names = []
+    for cond, p in zip(conditions, params, strict=True):
+        parts = [cond.kind] if len(kinds) > 1 else []
+        for key in varying:
+            value = p.get(key)
+            if value is None or not np.isfinite(value):
+                continue
+            label, angle = _NAME_KEYS[key]
+            parts.append(f"{label}_{round(value) % 360:03d}" if angle else f"{label}_{value:g}")
+        names.append("_".join(parts) or cond.kind)
+    # Conditions that differ only in parameters not named above get their id appended.
+    return [f"{name}_c{i:03d}" if names.count(name) > 1 else name for i, name in enumerate(names)]
+
+
+def _presentation_window(recording: Any, index: int) -> tuple[float, float]:
+    """From a presentation's onset to the next onset (its blank included)."""
+    start = float(recording.presentations["start_time"][index])
+    later = recording.presentations["start_time"][index + 1 :]
+    end = float(later[0]) if len(later) else float(recording.duration_s)
+    return start, end
+
+
+def _window_trains(recording: Any, lo: float, hi: float) -> list[np.ndarray]:
+    return [t[np.searchsorted(t, lo) : np.searchsorted(t, hi)] - lo for t in recording.spike_times]
+
+
+def render_condition_audio(
+    recording: Any,
+    condition_id: int,
+    *,
+    amplitudes: np.ndarray,
+    fs_hz: int = 44100,
+    rng: np.random.Generator | None = None,
+) -> np.ndarray:
+    """The sound of a condition's first presentation, t = 0 at its onset, blank included."""
+    rows = np.flatnonzero(recording.presentations["stimulus_condition_id"] == condition_id)
+    if len(rows) == 0:
+        raise ParameterError("condition_id", condition_id, "expected a condition that was shown")
+    lo, hi = _presentation_window(recording, int(rows[0]))
+    return render_spikes(
+        _window_trains(recording, lo, hi), hi - lo, fs_hz=fs_hz, amplitudes=amplitudes, rng=rng
+    )
+
+
+def make_demo_conditions(recording: Any, cell: int) -> tuple[int, int] | None:
+    """Condition ids of the slit at the cell's preferred direction and the orthogonal one.
+
+    Returns None when the protocol does not move stimuli in several directions.
+    """
+    from v1lab.analysis import compute_direction_tuning
+
+    tuning = compute_direction_tuning(recording)
+    if tuning is None:
+        return None
+    directions, mean, _ = tuning
+    preferred = float(directions[np.argmax(mean[:, cell])])
+    p = recording.presentations
+    ids, dirs = p["stimulus_condition_id"], p["direction_deg"]
+
+    def nearest(target: float) -> int:
+        gap = np.abs((dirs - target + 180.0) % 360.0 - 180.0)
+        gap = np.where(np.isfinite(gap), gap, np.inf)
+        return int(ids[np.argmin(gap)])
+
+    return nearest(preferred), nearest(preferred + 90.0)
+
+
+def render_demo(
+    recording: Any,
+    cell: int,
+    *,
+    amplitudes: np.ndarray,
+    fs_hz: int = 44100,
+    rng: np.random.Generator | None = None,
+) -> np.ndarray | None:
+    """Hubel & Wiesel's demonstration: the preferred sweep, a pause, then the orthogonal one.
+
+    Crackle, then near silence. None when the protocol has no direction tuning.
+    """
+    pair = make_demo_conditions(recording, cell)
+    if pair is None:
+        return None
+    pause = np.zeros(round(0.5 * fs_hz), np.float32)
+    pieces = [
+        render_condition_audio(recording, c, amplitudes=amplitudes, fs_hz=fs_hz, rng=rng)
+        for c in pair
+    ]
+    return np.concatenate([pieces[0], pause, pieces[1]])
+
+
+def save_run_audio(
+    recording: Any,
+    folder: str | os.PathLike[str],
+    *,
+    cell: int | None = None,
+    fs_hz: int = 44100,
+    neighbours: bool = True,
+) -> dict[str, Any]:
+    """Write ``audio/`` of a run folder: the session, each condition, and the demo.
+
+    ``audio/session.wav`` is the whole session; ``audio/<parameters>.wav`` (e.g.
+    ``orientation_090_dir_000.wav``) is each condition's first presentation with t = 0
+    at its onset; ``audio/demo_cell_NNN.wav`` is :func:`render_demo` when the protocol
+    has direction tuning. The electrode is on ``cell`` (default
+    :func:`choose_electrode_cell`), with fainter neighbours unless ``neighbours=False``.
+    The sound is reproducible: its randomness follows the protocol's seed.
+
+    Returns
+    -------
+    dict
+        ``cell``, ``amplitudes``, ``session``, ``conditions`` (paths) and ``demo`` (path
+        or None).
+    """
+    folder = Path(folder) / "audio"
+    folder.mkdir(parents=True, exist_ok=True)
+    n = recording.n_cells
+    if cell is None:
+        cell = choose_electrode_cell(recording)
+    cell = check_int("listen", cell, lo=0, hi=n - 1)
+    seed = recording.protocol.seed
+    amplitudes = make_electrode_amplitudes(
+        n, cell, np.random.default_rng([seed, 1]), neighbours=neighbours
+    )
+    session = save_spikes_wav(
+        folder / "session.wav", recording.spike_times, recording.duration_s,
+        fs_hz=fs_hz, amplitudes=amplitudes, rng=np.random.default_rng([seed, 2]),
+    )  # fmt: skip
+    paths = []
+    for cid, name in enumerate(condition_audio_names(recording.conditions)):
+        audio = render_condition_audio(
+            recording,
+            cid,
+            amplitudes=amplitudes,
+            fs_hz=fs_hz,
+            rng=np.random.default_rng([seed, 3, cid]),
+        )
+        paths.append(save_wav(folder / f"{name}.wav", audio, fs_hz))
+    demo = render_demo(
+        recording, cell, amplitudes=amplitudes, fs_hz=fs_hz, rng=np.random.default_rng([seed, 4])
+    )
+    demo_path = (
+        save_wav(folder / f"demo_cell_{cell:03d}.wav", demo, fs_hz) if demo is not None else None
+    )
+    return {
+        "cell": cell,
+        "amplitudes": amplitudes,
+        "session": session,
+        "conditions": paths,
+        "demo": demo_path,
+    }

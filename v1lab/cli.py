@@ -17,6 +17,9 @@ from v1lab._validate import ParameterError
 __all__ = ["main", "make_parser"]
 
 
+SPIKING_CHOICES = ("poisson", "lif")
+
+
 def make_parser() -> argparse.ArgumentParser:
     from v1lab.protocol import DEFAULT_PROTOCOL
 
@@ -53,6 +56,40 @@ def make_parser() -> argparse.ArgumentParser:
         "--overwrite",
         action="store_true",
         help="replace an existing --out folder (only once the new run is complete)",
+    )
+    parser.add_argument(
+        "--spiking",
+        choices=SPIKING_CHOICES,
+        help="override the protocol's spike generator (spiking.model)",
+    )
+    sound = parser.add_argument_group("sound (the pops Hubel & Wiesel heard)")
+    sound.add_argument(
+        "--play",
+        action="store_true",
+        help=(
+            "after the run, play the demonstration: the slit swept at the cell's preferred "
+            "direction, then at the orthogonal one"
+        ),
+    )
+    sound.add_argument(
+        "--listen",
+        type=int,
+        metavar="CELL",
+        help="the cell under the electrode (default: the most responsive); others are fainter",
+    )
+    sound.add_argument(
+        "--device", metavar="NAME|INDEX", help="audio output device (see --list-devices)"
+    )
+    sound.add_argument("--list-devices", action="store_true", help="list audio outputs and exit")
+    sound.add_argument("--no-audio", action="store_true", help="do not write audio/ WAV files")
+    live = parser.add_argument_group("live (steer a slit with the mouse)")
+    live.add_argument(
+        "--live", action="store_true", help="open the live tangent screen and hear the cell"
+    )
+    live.add_argument(
+        "--mystery",
+        action="store_true",
+        help="with --live: map a hidden random cell, then reveal it",
     )
     return parser
 
@@ -99,7 +136,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.list:
         _list(out)
         return 0
+    if args.list_devices:
+        from v1lab.audio import list_devices
+
+        out.write(list_devices().rstrip("\n") + "\n")
+        return 0
     try:
+        if args.live or args.mystery:
+            return _live(args)
         return _run(args, out)
     except (ParameterError, FileExistsError) as exc:
         err.write(f"v1lab: error: {exc}\n")
@@ -112,11 +156,8 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args: argparse.Namespace, out: TextIO) -> int:
     from v1lab.experiment import check_resources, run_protocol
     from v1lab.io import check_run_folder, default_run_folder
-    from v1lab.protocol import load_protocol
 
-    protocol = load_protocol(args.protocol)
-    if args.seed is not None:
-        protocol = protocol.with_seed(args.seed)
+    protocol = _load(args)
     folder = args.out if args.out is not None else default_run_folder(protocol.name)
     check_run_folder(folder, overwrite=args.overwrite)
     check_resources(protocol)
@@ -129,15 +170,89 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
         )
     tic = time.perf_counter()
     recording = run_protocol(protocol, progress=None if args.quiet else _progress_printer(out))
+    if args.listen is not None and not 0 <= args.listen < recording.n_cells:
+        raise ParameterError(
+            "--listen", args.listen, f"expected a cell in [0, {recording.n_cells - 1}]"
+        )
     if not args.quiet:
         out.write(f"simulated in {time.perf_counter() - tic:.1f} s; writing {folder} …\n")
-    save_recording_folder(recording, folder, overwrite=args.overwrite)
+    sound: dict[str, Any] = {}
+    save_recording_folder(
+        recording, folder, overwrite=args.overwrite, audio=not args.no_audio,
+        listen=args.listen, sound=sound,
+    )  # fmt: skip
     out.write(f"{folder}\n" if args.quiet else f"Run folder: {folder}\n")
+    if args.play:
+        _play(recording, folder, sound, args, out)
     return 0
 
 
-def save_recording_folder(recording: Any, folder: Path, *, overwrite: bool = False) -> Path:
-    """Write the full run folder: data files, metrics.csv and figures."""
+def _load(args: argparse.Namespace) -> Any:
+    from dataclasses import replace
+
+    from v1lab.protocol import load_protocol
+
+    protocol = load_protocol(args.protocol)
+    if args.seed is not None:
+        protocol = protocol.with_seed(args.seed)
+    if args.spiking is not None:
+        protocol = replace(protocol, spiking=replace(protocol.spiking, model=args.spiking))
+    return protocol
+
+
+def _play(
+    recording: Any, folder: Path, sound: dict[str, Any], args: argparse.Namespace, out: TextIO
+) -> None:
+    """Play H&W's demonstration; if that is impossible, say why in one line."""
+    from v1lab.audio import check_audio_output, load_wav, play_audio
+
+    demo = sound.get("demo")
+    if demo is None:
+        out.write(
+            "v1lab: nothing to play: this protocol does not sweep the slit in several directions\n"
+        )
+        return
+    problem = check_audio_output(args.device)
+    if problem is not None:
+        out.write(f"v1lab: not playing: {problem} (the WAVs are in {folder / 'audio'})\n")
+        return
+    cell = sound["cell"]
+    audio, fs = load_wav(Path(folder) / "audio" / Path(demo).name)
+    out.write(
+        f"Playing cell {cell} ({recording.population.cell_type[cell]}): the slit at its preferred "
+        "direction, then at the orthogonal one …\n"
+    )
+    result = play_audio(audio, fs, device=args.device)
+    underflows = result.underflows
+    if underflows:
+        out.write(f"v1lab: playback had {underflows} underflows\n")
+
+
+def _live(args: argparse.Namespace) -> int:
+    from v1lab import live
+
+    return live.run_live(
+        protocol=_load(args),
+        cell=args.listen,
+        mystery=args.mystery,
+        device=args.device,
+        out=args.out,
+    )
+
+
+def save_recording_folder(
+    recording: Any,
+    folder: Path,
+    *,
+    overwrite: bool = False,
+    audio: bool = True,
+    listen: int | None = None,
+    sound: dict[str, Any] | None = None,
+) -> Path:
+    """Write the full run folder: data files, metrics.csv, figures and audio/.
+
+    ``sound``, if given, receives what :func:`v1lab.audio.save_run_audio` returned.
+    """
     from v1lab.analysis import compute_metrics
     from v1lab.io import save_run, save_table_csv
     from v1lab.plots import save_tuning_figures
@@ -150,12 +265,17 @@ def save_recording_folder(recording: Any, folder: Path, *, overwrite: bool = Fal
     def write_figures(rec: Any, tmp: Path) -> None:
         save_tuning_figures(rec, tmp / "figures", metrics)
 
-    return save_run(
-        recording,
-        folder,
-        overwrite=overwrite,
-        extra={"metrics.csv": write_metrics, "figures": write_figures},
-    )
+    def write_audio(rec: Any, tmp: Path) -> None:
+        from v1lab.audio import save_run_audio
+
+        result = save_run_audio(rec, tmp, cell=listen)
+        if sound is not None:
+            sound.update(result)
+
+    writers = {"metrics.csv": write_metrics, "figures": write_figures}
+    if audio:
+        writers["audio"] = write_audio
+    return save_run(recording, folder, overwrite=overwrite, extra=writers)
 
 
 if __name__ == "__main__":  # pragma: no cover

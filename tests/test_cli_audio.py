@@ -1,0 +1,151 @@
+"""The sound of a run: audio/ in the run folder, --listen, --play and its failure paths."""
+
+from __future__ import annotations
+
+import sys
+
+import _audio_stack
+import numpy as np
+import pytest
+
+from v1lab.audio import load_wav, save_run_audio
+from v1lab.cli import main
+from v1lab.experiment import run_protocol
+from v1lab.protocol import dump_toml, parse_protocol
+
+jack_server = _audio_stack.jack_server  # fixture: a private dummy jackd
+
+TINY = {
+    "name": "tiny_sound",
+    "seed": 4,
+    "retina": {"extent_deg": 6.0, "lgn_extent_deg": 3.0},
+    "population": {
+        "cells": [
+            {"type": "complex", "orientation_deg": 0.0},
+            {"type": "simple", "orientation_deg": 90.0},
+        ]
+    },
+    "trials": {"n_trials": 2, "isi_s": 0.5},
+    "stimuli": [
+        {
+            "kind": "bar",
+            "speed_deg_s": 4.0,
+            "duration_s": 1.0,
+            "direction_deg": [0.0, 90.0, 180.0, 270.0],
+        }
+    ],
+}
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    path = tmp_path / "tiny_sound.toml"
+    path.write_text(dump_toml(TINY))
+    return path
+
+
+@pytest.fixture(scope="module")
+def recording():
+    return run_protocol(parse_protocol(TINY))
+
+
+def test_run_folder_has_session_condition_and_demo_wavs(tiny, tmp_path):
+    out = tmp_path / "run"
+    assert main(["--protocol", str(tiny), "--out", str(out), "--quiet", "--listen", "0"]) == 0
+    names = sorted(p.name for p in (out / "audio").iterdir())
+    assert names == [
+        "demo_cell_000.wav",
+        "orientation_000_dir_090.wav",
+        "orientation_000_dir_270.wav",
+        "orientation_090_dir_000.wav",
+        "orientation_090_dir_180.wav",
+        "session.wav",
+    ]
+    session, fs = load_wav(out / "audio" / "session.wav")
+    assert fs == 44100
+    assert abs(len(session) / fs - 4 * 2 * 1.5 - 0.5) < 1 / fs + 1e-9  # the whole session
+    assert np.abs(session).max() <= 10 ** (-1 / 20) + 1 / 32767  # never above −1 dBFS
+
+
+def test_no_audio_writes_no_wavs(tiny, tmp_path):
+    out = tmp_path / "run"
+    assert main(["--protocol", str(tiny), "--out", str(out), "--quiet", "--no-audio"]) == 0
+    assert not (out / "audio").exists()
+
+
+def test_condition_wav_is_aligned_on_the_onset(recording, tmp_path):
+    cell = 0
+    result = save_run_audio(recording, tmp_path, cell=cell, neighbours=False)
+    p = recording.presentations
+    fs = 44100
+    for cid, path in enumerate(result["conditions"]):
+        audio, _ = load_wav(path)
+        first = int(np.flatnonzero(p["stimulus_condition_id"] == cid)[0])
+        onset = p["start_time"][first]
+        spikes = recording.spike_times[cell]
+        spikes = spikes[(spikes >= onset) & (spikes < onset + len(audio) / fs)] - onset
+        # Pops are negative-first; their troughs are the samples far below the hiss.
+        trough = np.flatnonzero(
+            (audio < -0.5 * np.abs(audio).max())
+            & (audio <= np.roll(audio, 1))
+            & (audio <= np.roll(audio, -1))
+        )
+        if len(spikes) == 0:
+            continue
+        for t in spikes[(spikes > 0.02) & (spikes < len(audio) / fs - 0.02)]:
+            assert np.min(np.abs(trough / fs - t)) < 1e-3  # every spike is heard at its time
+
+
+def test_listen_out_of_range_is_one_line(tiny, tmp_path, capsys):
+    assert main(["--protocol", str(tiny), "--out", str(tmp_path / "r"), "--listen", "7"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--listen = 7" in err
+
+
+def test_play_without_a_device_still_completes_and_says_why(tiny, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert (
+        main(["--protocol", str(tiny), "--out", str(out), "--play", "--device", "no-such-device"])
+        == 0
+    )
+    lines = [line for line in capsys.readouterr().out.splitlines() if "not playing" in line]
+    assert len(lines) == 1 and "--device" in lines[0]
+    assert (out / "audio" / "session.wav").is_file()
+
+
+def test_play_without_portaudio_still_completes_and_says_why(tiny, tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "sounddevice", None)  # as if libportaudio2 were missing
+    out = tmp_path / "run"
+    assert main(["--protocol", str(tiny), "--out", str(out), "--play"]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if "not playing" in line]
+    assert len(lines) == 1 and "libportaudio2" in lines[0]
+    assert (out / "audio" / "session.wav").is_file()
+
+
+@pytest.mark.audio
+def test_play_demo_through_a_real_device(tiny, tmp_path, capsys, jack_server):
+    out = tmp_path / "run"
+    assert (
+        main(
+            [
+                "--protocol",
+                str(tiny),
+                "--out",
+                str(out),
+                "--play",
+                "--device",
+                str(jack_server.device),
+            ]
+        )
+        == 0
+    )
+    printed = capsys.readouterr().out
+    assert (
+        "Playing cell" in printed and "not playing" not in printed and "underflows" not in printed
+    )
+
+
+@pytest.mark.audio
+def test_list_devices_shows_the_virtual_card(jack_server, capsys):
+    assert main(["--list-devices"]) == 0
+    assert "JACK" in capsys.readouterr().out
