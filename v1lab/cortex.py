@@ -193,9 +193,10 @@ def make_population(
     * RF position: Gaussian scatter of SD ``rf_scatter_deg`` about ``center_deg`` —
       RF scatter along a penetration is about one RF size (Hubel & Wiesel 1962);
     * orientation: uniform on [0°, 180°);
-    * spatial frequency: log-normal, median ``spatial_frequency_cpd``, SD 0.15 log10
-      units, truncated at ±0.3 (a factor of 2; Movshon, Thompson & Tolhurst 1978:
-      optima 0.3–2 cpd near the area centralis);
+    * spatial frequency: log-normal, median ``spatial_frequency_cpd``, SD 0.1 log10
+      units, truncated at ±0.2 (a factor of 1.6): the spread of optima among cells
+      recorded at one eccentricity (Movshon, Thompson & Tolhurst 1978: 0.3–2 cpd near
+      the area centralis over all eccentricities sampled);
     * phase: uniform (even and odd RFs; Jones & Palmer 1987);
     * ``nx`` ~ U(0.3, 0.45), ``ny`` ~ U(0.5, 0.8) (Ringach 2002's cluster);
     * ``r_max_hz`` ~ U(30, 70); ``spontaneous_hz`` ~ U(0.2, 2) for simple-like cells and
@@ -227,7 +228,7 @@ def make_population(
     types = rng.permutation(np.repeat(np.array(names), counts))
 
     simple_like = np.isin(types, ("simple", "ds_simple"))
-    sf = spatial_frequency_cpd * 10 ** np.clip(rng.normal(0.0, 0.15, n_cells), -0.3, 0.3)
+    sf = spatial_frequency_cpd * 10 ** np.clip(rng.normal(0.0, 0.1, n_cells), -0.2, 0.2)
     return Population(
         cell_type=types,
         x_deg=center_deg[0] + rng.normal(0.0, rf_scatter_deg, n_cells),
