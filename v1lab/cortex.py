@@ -239,7 +239,7 @@ def make_population(
         phase_deg=rng.uniform(0.0, 360.0, n_cells),
         nx=rng.uniform(0.3, 0.45, n_cells),
         ny=rng.uniform(0.5, 0.8, n_cells),
-        r_max_hz=rng.uniform(30.0, 70.0, n_cells),
+        r_max_hz=rng.uniform(*R_MAX_RANGE_HZ, n_cells),
         spontaneous_hz=np.where(
             simple_like, rng.uniform(0.2, 2.0, n_cells), rng.uniform(1.0, 5.0, n_cells)
         ),
@@ -248,6 +248,10 @@ def make_population(
         end_inhibition=np.where(types == "end_stopped", 0.5, 0.0),
     )
 
+
+#: Upper ends of the drawn ``r_max_hz`` and ``spontaneous_hz`` distributions.
+R_MAX_RANGE_HZ = (30.0, 70.0)
+DRAWN_MAX_RATE_HZ = R_MAX_RANGE_HZ[1] + 5.0
 
 _CELL_DEFAULTS: dict[str, float] = {
     "x_deg": 0.0,

@@ -30,6 +30,7 @@ from v1lab._validate import ParameterError, check_bool, check_choice, check_int,
 from v1lab.cortex import (
     CELL_TYPES,
     DEFAULT_TYPE_FRACTIONS,
+    DRAWN_MAX_RATE_HZ,
     Population,
     make_population,
     population_from_cells,
@@ -98,6 +99,13 @@ class PopulationSpec:
         object.__setattr__(self, "cells", tuple(self.cells))
         if self.cells:
             population_from_cells(self.cells)  # validates each cell now, before any work
+
+    def max_rate_hz(self) -> float:
+        """The highest rate a cell can reach: ``r_max_hz + spontaneous_hz``."""
+        if self.cells:
+            pop = population_from_cells(self.cells)
+            return float(np.max(pop.r_max_hz + pop.spontaneous_hz))
+        return DRAWN_MAX_RATE_HZ
 
     def make(self, rng: np.random.Generator) -> Population:
         """Build the population (explicit cells when listed, else drawn with ``rng``)."""
@@ -282,6 +290,20 @@ def _expand_values(value: Any, path: str) -> tuple[Any, ...]:
     return (value,)
 
 
+def _population_data(data: Any) -> Any:
+    """With an explicit cell list, ``n_cells`` is its length (given or not)."""
+    if not isinstance(data, Mapping) or not isinstance(data.get("cells"), list):
+        return data
+    n = len(data["cells"])
+    if data.get("n_cells", n) != n:
+        raise ParameterError(
+            "population.n_cells",
+            data["n_cells"],
+            f"expected {n} (the number of [[population.cells]]) or leave it out",
+        )
+    return {**data, "n_cells": max(n, 1)}
+
+
 def _stimulus_block(data: Any, path: str) -> StimulusBlock:
     if not isinstance(data, Mapping):
         raise ParameterError(path, data, "expected a stimulus table ([[stimuli]] with kind = ...)")
@@ -319,22 +341,7 @@ def parse_protocol(data: Mapping[str, Any], *, name: str = "protocol") -> Protoc
         raise ParameterError("description", description, "expected text")
     seed = check_int("seed", data.get("seed", 0), lo=0, hi=2**63 - 1)
     retina = _section(Retina, data.get("retina"), "retina")
-    population_data = (
-        dict(data.get("population") or {})
-        if isinstance(data.get("population"), Mapping)
-        else data.get("population")
-    )
-    if isinstance(population_data, Mapping) and "cells" in population_data:
-        cells = population_data["cells"]
-        if isinstance(cells, list):
-            if "n_cells" in population_data and population_data["n_cells"] != len(cells):
-                raise ParameterError(
-                    "population.n_cells",
-                    population_data["n_cells"],
-                    f"expected {len(cells)} (the number of [[population.cells]]) or leave it out",
-                )
-            population_data["n_cells"] = max(len(cells), 1)
-    population = _section(PopulationSpec, population_data, "population")
+    population = _section(PopulationSpec, _population_data(data.get("population")), "population")
     spiking = _section(SpikingSpec, data.get("spiking"), "spiking")
     trials = _section(TrialsSpec, data.get("trials"), "trials")
     stimuli_data = data.get("stimuli")
@@ -347,7 +354,7 @@ def parse_protocol(data: Mapping[str, Any], *, name: str = "protocol") -> Protoc
 
 
 def _check_rates(protocol: Protocol) -> None:
-    """The dead time caps the rate a Poisson cell can reach: check the population fits."""
+    """Refuse spike-generator settings the population's rates cannot run with."""
     spk = protocol.spiking
     frame_s = 1.0 / protocol.retina.frame_rate_hz
     if spk.model == "lif" and spk.dt_s > frame_s:
@@ -358,22 +365,15 @@ def _check_rates(protocol: Protocol) -> None:
         )
     if spk.model != "poisson" or spk.dead_time_s == 0:
         return
+    # A Poisson process with dead time d cannot fire at 1/d or faster.
     limit = 0.95 / spk.dead_time_s
-    cells = protocol.population.cells
-    for i, cell in enumerate(cells):
-        peak = float(cell.get("r_max_hz", 50.0)) + float(cell.get("spontaneous_hz", 1.0))
-        if peak >= limit:
-            raise ParameterError(
-                f"population.cells[{i}].r_max_hz",
-                cell.get("r_max_hz", 50.0),
-                f"expected r_max_hz + spontaneous_hz below {limit:g} spikes/s "
-                f"(0.95 / spiking.dead_time_s)",
-            )
-    if not cells and 75.0 >= limit:  # drawn populations reach 70 + 5 spikes/s
+    peak = protocol.population.max_rate_hz()
+    if peak >= limit:
         raise ParameterError(
             "spiking.dead_time_s",
             spk.dead_time_s,
-            "expected at most 0.0126 s for a drawn population (peaks of 75 spikes/s)",
+            f"expected at most {0.95 / peak:.4g} s: the population reaches {peak:g} spikes/s "
+            "(r_max_hz + spontaneous_hz), and a dead time d allows below 0.95 / d",
         )
 
 
