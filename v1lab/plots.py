@@ -222,7 +222,8 @@ def plot_population_tuning(recording: Any) -> Any:
         ax.set_xticklabels([])
         ax.set_yticklabels([])
         peak = float(mean[:, cell].max())
-        ax.set_title(f"{cell}: {kind.replace('_', ' ')}\npeak {peak:.0f} spikes/s", fontsize=8, pad=2)
+        title = f"{cell}: {kind.replace('_', ' ')}\npeak {peak:.0f} spikes/s"
+        ax.set_title(title, fontsize=8, pad=2)
     fig.suptitle(
         f"Direction tuning, PSTH-peak rate ± SEM: {recording.protocol.name} "
         "(0° = rightward motion, counter-clockwise)",
