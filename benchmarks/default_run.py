@@ -15,11 +15,9 @@ import json
 import subprocess
 import sys
 import tempfile
-from pathlib import Path
 
 CHILD = r"""
 import json, resource, sys, time
-from pathlib import Path
 t0 = time.perf_counter()
 from v1lab.protocol import load_protocol
 from v1lab.experiment import run_protocol
