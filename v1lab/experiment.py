@@ -30,6 +30,7 @@ from v1lab.spikes import SpikeTrains, apply_dead_time, sim_spikes
 from v1lab.stimulus import iter_frames
 
 __all__ = [
+    "STANDARD_PARAM_COLUMNS",
     "Circuit",
     "Recording",
     "check_resources",
@@ -75,9 +76,7 @@ class Circuit:
 
     def process_blank(self, n_frames: int) -> np.ndarray:
         """Rates for ``n_frames`` of grey screen, skipping the spatial stage (it is zero)."""
-        lgn = self.lgn.process_spatial(
-            np.zeros((n_frames, self.lgn.n_positions), np.float32)
-        )
+        lgn = self.lgn.process_spatial(np.zeros((n_frames, self.lgn.n_positions), np.float32))
         return self.v1.process(lgn)
 
 
