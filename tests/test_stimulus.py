@@ -435,6 +435,7 @@ def test_make_stimulus_round_trips_trial_columns(tmp_path):
         FullField(contrast=0.5),
         Blank(duration_s=0.2),
         Image(path=path, size_deg=2.0),
+        STIMULUS_KINDS["sparse_noise"](grid_size=4, noise_seed=3, duration_s=0.5),
     ]
     assert {type(s) for s in examples} == set(STIMULUS_KINDS.values())
     for stim in examples:

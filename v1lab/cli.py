@@ -81,7 +81,9 @@ def make_parser() -> argparse.ArgumentParser:
         "--device", metavar="NAME|INDEX", help="audio output device (see --list-devices)"
     )
     sound.add_argument("--list-devices", action="store_true", help="list audio outputs and exit")
-    sound.add_argument("--no-audio", action="store_true", help="do not write audio/ WAV files")
+    sound.add_argument(
+        "--no-audio", action="store_true", help="no sound: write no audio/ WAV files, play nothing"
+    )
     live = parser.add_argument_group("live (steer a slit with the mouse)")
     live.add_argument(
         "--live", action="store_true", help="open the live tangent screen and hear the cell"
@@ -237,6 +239,8 @@ def _live(args: argparse.Namespace) -> int:
         mystery=args.mystery,
         device=args.device,
         out=args.out,
+        overwrite=args.overwrite,
+        audio=not args.no_audio,
     )
 
 
@@ -249,13 +253,14 @@ def save_recording_folder(
     listen: int | None = None,
     sound: dict[str, Any] | None = None,
 ) -> Path:
-    """Write the full run folder: data files, metrics.csv, figures and audio/.
+    """Write the full run folder: data files, metrics.csv, figures, audio/ and report.html.
 
     ``sound``, if given, receives what :func:`v1lab.audio.save_run_audio` returned.
     """
     from v1lab.analysis import compute_metrics
     from v1lab.io import save_run, save_table_csv
-    from v1lab.plots import save_tuning_figures
+    from v1lab.plots import save_run_figures
+    from v1lab.report import save_report
 
     metrics = compute_metrics(recording)
 
@@ -263,7 +268,10 @@ def save_recording_folder(
         save_table_csv(tmp / "metrics.csv", metrics)
 
     def write_figures(rec: Any, tmp: Path) -> None:
-        save_tuning_figures(rec, tmp / "figures", metrics)
+        save_run_figures(rec, tmp / "figures", metrics)
+
+    def write_report(rec: Any, tmp: Path) -> None:
+        save_report(rec, tmp, metrics, audio=audio)
 
     def write_audio(rec: Any, tmp: Path) -> None:
         from v1lab.audio import save_run_audio
@@ -275,6 +283,7 @@ def save_recording_folder(
     writers = {"metrics.csv": write_metrics, "figures": write_figures}
     if audio:
         writers["audio"] = write_audio
+    writers["report.html"] = write_report
     return save_run(recording, folder, overwrite=overwrite, extra=writers)
 
 

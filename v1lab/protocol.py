@@ -56,11 +56,22 @@ DEFAULT_PROTOCOL = "hubel_wiesel_bars"
 SPIKING_MODELS = ("poisson", "lif")
 
 
+#: Population layouts: RFs scattered about one point (a penetration), or a cortical sheet
+#: with an orientation map (:mod:`v1lab.maps`).
+LAYOUTS = ("scatter", "orientation_map")
+# Fields that only an orientation-map sheet uses (left out of a scatter layout's TOML).
+_SHEET_FIELDS = ("sheet_size_mm", "column_spacing_mm", "magnification_mm_per_deg")
+
+
 @dataclass(frozen=True)
 class PopulationSpec:
     """How to make the population: drawn from distributions, or listed cell by cell.
 
-    See :func:`v1lab.cortex.make_population` for the distributions.
+    See :func:`v1lab.cortex.make_population` for the distributions. With
+    ``layout = "orientation_map"`` the ``n_cells`` (a perfect square) cells tile a square
+    patch of cortex ``sheet_size_mm`` wide whose orientation preference follows a
+    random-wave map of period ``column_spacing_mm``, and their RFs follow the sheet
+    through ``magnification_mm_per_deg`` (see :func:`v1lab.maps.make_map_population`).
     """
 
     n_cells: int = 16
@@ -71,8 +82,33 @@ class PopulationSpec:
     rf_scatter_deg: float = 0.5
     spatial_frequency_cpd: float = 0.8
     cells: tuple[Mapping[str, Any], ...] = ()
+    layout: str = "scatter"
+    sheet_size_mm: float = 6.0
+    column_spacing_mm: float = 1.0
+    magnification_mm_per_deg: float = 2.0
 
     def __post_init__(self) -> None:
+        check_choice("layout", self.layout, LAYOUTS)
+        check_number("sheet_size_mm", self.sheet_size_mm, lo=0, lo_open=True, hi=100, unit="mm")
+        check_number(
+            "column_spacing_mm", self.column_spacing_mm, lo=0, lo_open=True, hi=100, unit="mm"
+        )
+        check_number(
+            "magnification_mm_per_deg",
+            self.magnification_mm_per_deg,
+            lo=0,
+            lo_open=True,
+            hi=100,
+            unit="mm/deg",
+        )
+        if self.layout == "orientation_map":
+            from v1lab.maps import sheet_side
+
+            if self.cells:
+                raise ParameterError(
+                    "layout", self.layout, "an orientation map draws its cells; remove the cells"
+                )
+            sheet_side(self.n_cells)
         check_int("n_cells", self.n_cells, lo=1, hi=100_000)
         if not isinstance(self.type_fractions, Mapping):
             raise ParameterError(
@@ -111,6 +147,20 @@ class PopulationSpec:
         """Build the population (explicit cells when listed, else drawn with ``rng``)."""
         if self.cells:
             return population_from_cells(self.cells)
+        if self.layout == "orientation_map":
+            from v1lab.maps import make_map_population
+
+            return make_map_population(
+                self.n_cells,
+                rng,
+                sheet_size_mm=self.sheet_size_mm,
+                column_spacing_mm=self.column_spacing_mm,
+                magnification_mm_per_deg=self.magnification_mm_per_deg,
+                type_fractions=self.type_fractions,
+                center_deg=self.center_deg,
+                rf_scatter_deg=self.rf_scatter_deg,
+                spatial_frequency_cpd=self.spatial_frequency_cpd,
+            )
         return make_population(
             self.n_cells,
             rng,
@@ -224,6 +274,10 @@ class Protocol:
         population["cells"] = [dict(c) for c in self.population.cells]
         if not population["cells"]:
             del population["cells"]
+        if self.population.layout == "scatter":
+            # Keeps the resolved TOML of ordinary protocols as it was before sheets existed.
+            for key in ("layout", *_SHEET_FIELDS):
+                del population[key]
         return {
             "name": self.name,
             "description": self.description,

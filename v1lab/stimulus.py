@@ -1,9 +1,9 @@
 """Visual stimuli: declarative parameter classes and an area-sampled renderer.
 
 A stimulus is a frozen, validated dataclass that only holds parameters (``Bar``,
-``Spot``, ``Annulus``, ``Grating``, ``FullField``, ``Blank``, ``Image``); pure functions
-render it onto a :class:`RetinaGrid` (:func:`render_frames`, :func:`iter_frames`,
-:func:`save_gif`).
+``Spot``, ``Annulus``, ``Grating``, ``FullField``, ``Blank``, ``Image``,
+``SparseNoise``); pure functions render it onto a :class:`RetinaGrid`
+(:func:`render_frames`, :func:`iter_frames`, :func:`save_gif`).
 
 Conventions
 -----------
@@ -27,7 +27,9 @@ cortical cells with slits (bars) of light, flashed in place or swept across the 
 field at the preferred orientation (Hubel & Wiesel 1959, 1962). Sinusoidal and square-wave
 gratings, drifting or contrast-reversing, are the stimuli with which Enroth-Cugell & Robson
 (1966) separated linear (X) from non-linear (Y) summation; they are the standard way to
-measure spatial- and temporal-frequency tuning.
+measure spatial- and temporal-frequency tuning. Sparse noise — small light and dark
+squares flashed at random — maps a receptive field by reverse correlation (Jones & Palmer
+1987); its squares are area-sampled like everything else.
 
 Why area sampling
 -----------------
@@ -61,6 +63,8 @@ Hubel DH, Wiesel TN (1959) Receptive fields of single neurones in the cat's stri
 J Physiol 148:574-591.
 Hubel DH, Wiesel TN (1962) Receptive fields, binocular interaction and functional
 architecture in the cat's visual cortex. J Physiol 160:106-154.
+Jones JP, Palmer LA (1987) The two-dimensional spatial structure of simple receptive
+fields in cat striate cortex. J Neurophysiol 58:1187-1211.
 """
 
 from __future__ import annotations
@@ -90,6 +94,7 @@ __all__ = [
     "Grating",
     "Image",
     "RetinaGrid",
+    "SparseNoise",
     "Spot",
     "Stimulus",
     "frame_times",
@@ -711,8 +716,142 @@ class Image(Stimulus):
         return {"path": self.path}
 
 
+def _whole(name: str, value: Any, lo: int, hi: int) -> int:
+    # Protocol tables and trials columns carry numbers as floats; 12.0 is a whole number.
+    x = check_number(name, value, lo=lo, hi=hi, unit="a whole number")
+    if x != math.floor(x):
+        raise ParameterError(name, value, f"expected a whole number in [{lo}, {hi}]")
+    return int(x)
+
+
+@functools.lru_cache(maxsize=16)
+def _noise_pattern(grid_size: int, density: float, n_frames: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    on = rng.random((n_frames, grid_size, grid_size)) < density
+    light = rng.random((n_frames, grid_size, grid_size)) < 0.5
+    pattern = np.where(on, np.where(light, 1, -1), 0).astype(np.int8)
+    pattern.setflags(write=False)
+    return pattern
+
+
+@dataclass(frozen=True, kw_only=True)
+class SparseNoise(Stimulus):
+    """Sparse noise: light and dark squares flashed at random on a grid (reverse correlation).
+
+    The screen around ``(x_deg, y_deg)`` is divided into ``grid_size × grid_size``
+    squares. Every ``frame_duration_s`` a new noise frame is drawn: each square is
+    independently *on* with probability ``density``, and an on square is light
+    (``+contrast``) or dark (``-contrast``) with equal probability; the rest is grey.
+    With a low density this is the sparse noise with which Jones & Palmer (1987) mapped
+    simple-cell receptive fields of cat striate cortex by reverse correlation;
+    ``density = 1`` gives dense binary white noise. Squares are independent and
+    zero-mean, so the spike-triggered average of the noise estimates the linear
+    receptive field (Chichilnisky 2001, Neural Comput Syst 12:199-213).
+
+    The sequence is fixed by ``noise_seed`` (not by the protocol's seed), so analyses
+    regenerate exactly what was shown with :meth:`pattern`.
+
+    Parameters
+    ----------
+    contrast : float
+        Contrast of the squares, in (0, 1].
+    grid_size : int
+        Squares per side (1–128).
+    square_deg : float
+        Side of one square (deg, > 0).
+    density : float
+        Probability that a square is on in a noise frame, in (0, 1].
+    frame_duration_s : float
+        How long each noise frame is shown (s, > 0).
+    noise_seed : int
+        Seed of the noise sequence (>= 0).
+    x_deg, y_deg : float
+        Centre of the grid (deg).
+    duration_s : float
+        Presentation time (s, > 0).
+
+    Examples
+    --------
+    >>> noise = SparseNoise(grid_size=4, density=0.5, frame_duration_s=0.1, duration_s=1.0)
+    >>> noise.pattern().shape, noise.n_noise_frames
+    ((10, 4, 4), 10)
+    >>> sorted(set(noise.pattern().ravel().tolist()))
+    [-1, 0, 1]
+    """
+
+    kind: ClassVar[str] = "sparse_noise"
+
+    contrast: float = 1.0
+    grid_size: int = 12
+    square_deg: float = 0.3
+    density: float = 0.05
+    frame_duration_s: float = 0.04
+    noise_seed: int = 0
+    x_deg: float = 0.0
+    y_deg: float = 0.0
+    duration_s: float = 10.0
+
+    def __post_init__(self) -> None:
+        _set(self, "contrast", check_number("contrast", self.contrast, lo=0, lo_open=True, hi=1))
+        _set(self, "grid_size", _whole("grid_size", self.grid_size, 1, 128))
+        _set(self, "square_deg", _positive("square_deg", self.square_deg))
+        _set(self, "density", check_number("density", self.density, lo=0, lo_open=True, hi=1))
+        _set(
+            self,
+            "frame_duration_s",
+            check_number("frame_duration_s", self.frame_duration_s, lo=0, lo_open=True, unit="s"),
+        )
+        _set(self, "noise_seed", _whole("noise_seed", self.noise_seed, 0, 2**63 - 1))
+        _set(self, "x_deg", _position("x_deg", self.x_deg))
+        _set(self, "y_deg", _position("y_deg", self.y_deg))
+        _set(self, "duration_s", _duration(self.duration_s))
+        if self.n_noise_frames * self.grid_size**2 > 50_000_000:
+            raise ParameterError(
+                "duration_s",
+                self.duration_s,
+                "expected at most 5e7 noise squares in one presentation (split the noise "
+                "into several conditions with different noise_seed values)",
+            )
+
+    @property
+    def n_noise_frames(self) -> int:
+        """Number of noise frames in the presentation (the last may be cut short)."""
+        return max(1, math.ceil(self.duration_s / self.frame_duration_s - 1e-9))
+
+    def pattern(self) -> np.ndarray:
+        """The noise shown: int8 array (n_noise_frames, grid_size, grid_size) of -1, 0, +1.
+
+        Row 0 is the top row of squares and column 0 the left one, as in a frame.
+        """
+        return _noise_pattern(self.grid_size, self.density, self.n_noise_frames, self.noise_seed)
+
+    def noise_frame_index(self, t_s: Any) -> np.ndarray:
+        """Index of the noise frame on screen at times ``t_s`` after onset (clipped)."""
+        t = np.asarray(t_s, dtype=np.float64)
+        # The 1e-9 keeps t = k · frame_duration (up to round-off) in noise frame k.
+        k = np.floor(t / self.frame_duration_s + 1e-9).astype(np.int64)
+        return np.clip(k, 0, self.n_noise_frames - 1)
+
+    def square_centres_deg(self) -> tuple[np.ndarray, np.ndarray]:
+        """Centres of the squares: ``x`` per column (left to right), ``y`` per row (top down)."""
+        offsets = (np.arange(self.grid_size) - 0.5 * (self.grid_size - 1)) * self.square_deg
+        return self.x_deg + offsets, self.y_deg - offsets
+
+    def trial_params(self) -> dict[str, float]:
+        return {
+            "contrast": self.contrast,
+            "grid_size": float(self.grid_size),
+            "square_deg": self.square_deg,
+            "density": self.density,
+            "frame_duration_s": self.frame_duration_s,
+            "noise_seed": float(self.noise_seed),
+            "x_deg": self.x_deg,
+            "y_deg": self.y_deg,
+        }
+
+
 STIMULUS_KINDS: dict[str, type[Stimulus]] = {
-    cls.kind: cls for cls in (Bar, Spot, Annulus, Grating, FullField, Blank, Image)
+    cls.kind: cls for cls in (Bar, Spot, Annulus, Grating, FullField, Blank, Image, SparseNoise)
 }
 
 
@@ -1057,12 +1196,32 @@ def _image_frame(image: Image, grid: RetinaGrid) -> np.ndarray:
     return image.contrast * frame
 
 
+def _sparse_noise_frames(noise: SparseNoise, grid: RetinaGrid, t: np.ndarray) -> np.ndarray:
+    side = noise.square_deg
+    g = noise.grid_size
+    xe, ye = grid._edges()
+    col_edges = noise.x_deg + side * (np.arange(g + 1) - 0.5 * g)
+    row_edges = noise.y_deg - side * (np.arange(g + 1) - 0.5 * g)
+    # Squares and pixels are both axis-aligned: exact coverage is Oy · pattern · Oxᵀ.
+    over_x = _overlap(xe[:-1], xe[1:], col_edges[:-1], col_edges[1:]) / grid.pixel_deg
+    over_y = _overlap(ye[1:], ye[:-1], row_edges[1:], row_edges[:-1]) / grid.pixel_deg
+    shown = noise.pattern()[noise.noise_frame_index(t)].astype(np.float64)
+    return noise.contrast * (over_y @ shown @ over_x.T)
+
+
 _STATIC_RENDERERS: dict[type[Stimulus], Callable[[Any, RetinaGrid], np.ndarray]] = {
     Spot: _spot_frame,
     Annulus: _annulus_frame,
     FullField: _full_field_frame,
     Blank: _blank_frame,
     Image: _image_frame,
+}
+
+
+_MOVING_RENDERERS: dict[type[Stimulus], Callable[[Any, RetinaGrid, np.ndarray], np.ndarray]] = {
+    Bar: _bar_frames,
+    Grating: _grating_frames,
+    SparseNoise: _sparse_noise_frames,
 }
 
 
@@ -1151,7 +1310,7 @@ def render_frames(stimulus: Stimulus, grid: RetinaGrid, t_s: Any) -> np.ndarray:
     if frame is not None:
         out[on] = frame
         return out
-    render = _bar_frames if isinstance(stimulus, Bar) else _grating_frames
+    render = _MOVING_RENDERERS[type(stimulus)]
     batch = max(1, _BATCH_ELEMENTS // (n + 1) ** 2)
     for start in range(0, on.size, batch):
         chosen = on[start : start + batch]
