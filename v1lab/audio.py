@@ -86,6 +86,7 @@ __all__ = [
     "load_wav",
     "make_demo_conditions",
     "make_electrode_amplitudes",
+    "make_run_waveform",
     "make_spike_waveform",
     "play_audio",
     "render_condition_audio",
@@ -399,6 +400,8 @@ class SpikeAudioRenderer:
     rng : numpy.random.Generator, optional
         Source of the hiss and the amplitude jitter; ``None`` means
         ``numpy.random.default_rng(0)`` (reproducible by default).
+    waveform : callable, optional
+        A custom spike shape (see :func:`render_spikes`).
     trough_to_peak_s, spike_duration_s : float
         Spike waveform shape; see :func:`make_spike_waveform`.
 
@@ -428,6 +431,7 @@ class SpikeAudioRenderer:
         release_s: float = 0.1,
         duration_s: float | None = None,
         rng: np.random.Generator | None = None,
+        waveform: Any = None,
         trough_to_peak_s: float = 0.4e-3,
         spike_duration_s: float = 1e-3,
     ) -> None:
@@ -445,7 +449,11 @@ class SpikeAudioRenderer:
             rng = np.random.default_rng(0)
         if not isinstance(rng, np.random.Generator):
             raise ParameterError("rng", rng, "expected a numpy.random.Generator or None")
-        self._shape = _SpikeShape.make(trough_to_peak_s, spike_duration_s)
+        # A custom shape (e.g. a Hodgkin–Huxley cell's own spike) is any callable of time
+        # from the trough with ``pre_s``/``post_s`` support and a unit trough at 0.
+        self._shape = (
+            _SpikeShape.make(trough_to_peak_s, spike_duration_s) if waveform is None else waveform
+        )
         fs = self.fs_hz
 
         if amplitudes is None:
@@ -475,8 +483,9 @@ class SpikeAudioRenderer:
         # the filter lands on the spike time).
         self._sos = signal.butter(2, MONITOR_BAND_HZ, btype="bandpass", fs=fs, output="sos")
         probe = np.zeros(round(0.25 * fs))
-        wave0 = make_spike_waveform(
-            fs, trough_to_peak_s=trough_to_peak_s, duration_s=spike_duration_s
+        wave0 = self._shape(
+            np.arange(-math.ceil(self._shape.pre_s * fs), math.floor(self._shape.post_s * fs) + 1)
+            / fs
         )
         probe[: wave0.size] = wave0
         filtered = signal.sosfilt(self._sos, probe)
@@ -710,6 +719,7 @@ def render_spikes(
     peak_dbfs: float = -1.0,
     ramp_s: float = 0.01,
     rng: np.random.Generator | None = None,
+    waveform: Any = None,
 ) -> np.ndarray:
     """Render spike trains as the crackle of an extracellular audio monitor.
 
@@ -749,6 +759,11 @@ def render_spikes(
         Fade-in and fade-out length (s).
     rng : numpy.random.Generator, optional
         Randomness for hiss and jitter; ``None`` means ``default_rng(0)``.
+    waveform : callable, optional
+        The spike shape, a function of time from the trough with ``pre_s`` and ``post_s``
+        attributes and a trough of −1 at 0 — e.g. a Hodgkin–Huxley cell's own
+        extracellular signature (:class:`v1lab.hodgkin_huxley.HHSpikeShape`). Default:
+        the analytic biphasic pop (:func:`make_spike_waveform`).
 
     Returns
     -------
@@ -786,6 +801,7 @@ def render_spikes(
         ramp_s=ramp_s,
         duration_s=n / fs,
         rng=rng,
+        waveform=waveform,
     )
     d = renderer.latency_samples
     kept = [tr[tr * fs < n] for tr in trains]
@@ -1632,6 +1648,7 @@ def iter_spike_audio(
     amplitudes: Any = None,
     rng: np.random.Generator | None = None,
     block_s: float = 10.0,
+    waveform: Any = None,
 ) -> Iterable[np.ndarray]:
     """The audio of :func:`render_spikes`, block by block, in bounded memory.
 
@@ -1643,7 +1660,7 @@ def iter_spike_audio(
     trains = _spike_trains("spike_times_s", spike_times_s)
     n = round(dur * fs)
     renderer = SpikeAudioRenderer(
-        len(trains), fs_hz=fs, amplitudes=amplitudes, duration_s=n / fs, rng=rng
+        len(trains), fs_hz=fs, amplitudes=amplitudes, duration_s=n / fs, rng=rng, waveform=waveform
     )
     lag = renderer.latency_samples
     total = n + lag
@@ -1670,10 +1687,11 @@ def save_spikes_wav(
     amplitudes: Any = None,
     rng: np.random.Generator | None = None,
     overwrite: bool = False,
+    waveform: Any = None,
 ) -> Path:
     """Render spike trains and write them as a WAV, block by block (bounded memory)."""
     blocks = iter_spike_audio(
-        spike_times_s, duration_s, fs_hz=fs_hz, amplitudes=amplitudes, rng=rng
+        spike_times_s, duration_s, fs_hz=fs_hz, amplitudes=amplitudes, rng=rng, waveform=waveform
     )
     return _write_wav_blocks(path, blocks, fs_hz, 1, overwrite=overwrite)
 
@@ -1713,6 +1731,21 @@ def _window_trains(recording: Any, lo: float, hi: float) -> list[np.ndarray]:
     return [t[np.searchsorted(t, lo) : np.searchsorted(t, hi)] - lo for t in recording.spike_times]
 
 
+def make_run_waveform(recording: Any) -> Any:
+    """The spike shape a run's cells make: their own for Hodgkin–Huxley cells, else None.
+
+    A Hodgkin–Huxley cell's pop is its extracellular signature, ``−C dV/dt`` of its own
+    action potential (:class:`v1lab.hodgkin_huxley.HHSpikeShape`); other spike
+    generators have no membrane, so they get the default analytic pop.
+    """
+    spiking = recording.protocol.spiking
+    if spiking.model != "hodgkin_huxley":
+        return None
+    from v1lab.hodgkin_huxley import HHParameters, HHSpikeShape
+
+    return HHSpikeShape.make(HHParameters(temperature_c=spiking.temperature_c))
+
+
 def render_condition_audio(
     recording: Any,
     condition_id: int,
@@ -1727,7 +1760,12 @@ def render_condition_audio(
         raise ParameterError("condition_id", condition_id, "expected a condition that was shown")
     lo, hi = _presentation_window(recording, int(rows[0]))
     return render_spikes(
-        _window_trains(recording, lo, hi), hi - lo, fs_hz=fs_hz, amplitudes=amplitudes, rng=rng
+        _window_trains(recording, lo, hi),
+        hi - lo,
+        fs_hz=fs_hz,
+        amplitudes=amplitudes,
+        rng=rng,
+        waveform=make_run_waveform(recording),
     )
 
 

@@ -17,7 +17,7 @@ from v1lab._validate import ParameterError
 __all__ = ["main", "make_parser"]
 
 
-SPIKING_CHOICES = ("poisson", "lif")
+SPIKING_CHOICES = ("poisson", "lif", "hodgkin_huxley")
 
 
 def make_parser() -> argparse.ArgumentParser:

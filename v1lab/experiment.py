@@ -352,8 +352,7 @@ def run_protocol(protocol: Protocol, *, progress: ProgressFn | None = None) -> R
 
     # Presentations are simulated separately; the refractory period must also hold
     # across their boundaries (a spike late in one blank, one early in the next).
-    refractory_s = spiking.dead_time_s if spiking.model == "poisson" else spiking.refractory_s
-    spike_times = _gather(pieces, n_cells, refractory_s)
+    spike_times = _gather(pieces, n_cells, spiking.refractory_floor_s)
     presentations = {
         "start_time": starts,
         "stop_time": stops,

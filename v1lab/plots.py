@@ -37,6 +37,7 @@ __all__ = [
     "plot_contrast_response",
     "plot_f1_f0_histogram",
     "plot_length_tuning",
+    "plot_membrane",
     "plot_orientation_map",
     "plot_population_length_tuning",
     "plot_population_summary",
@@ -1147,7 +1148,28 @@ def save_run_figures(
             save(plot_condition_responses(recording, cell).figure, stem("responses", cell))
     if recording.n_cells >= 8:
         save(plot_population_summary(run.metrics), "population_summary")
+    if recording.protocol.spiking.model == "hodgkin_huxley" and recording.condition_rates:
+        save(_membrane_figure(recording, run), "membrane")
     return paths
+
+
+def _membrane_figure(recording: Any, run: Any) -> Any:
+    """The membrane of the most responsive cell in its preferred and orthogonal sweeps."""
+    from v1lab.hodgkin_huxley import make_recording_membrane_figure
+
+    peak = np.nan_to_num(np.asarray(run.metrics.get("peak_rate_hz", np.zeros(recording.n_cells))))
+    spiking = recording.protocol.spiking
+    rng = np.random.default_rng([recording.protocol.seed, 7])
+    return make_recording_membrane_figure(
+        recording, cell=int(np.argmax(peak)), rng=rng, **spiking.params()
+    )
+
+
+def plot_membrane(*args: Any, **kwargs: Any) -> Any:
+    """V(t) of a Hodgkin–Huxley membrane; see :func:`v1lab.hodgkin_huxley.plot_membrane`."""
+    from v1lab.hodgkin_huxley import plot_membrane as _plot_membrane
+
+    return _plot_membrane(*args, **kwargs)
 
 
 def save_tuning_figures(

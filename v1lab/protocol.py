@@ -53,7 +53,10 @@ __all__ = [
 ]
 
 DEFAULT_PROTOCOL = "hubel_wiesel_bars"
-SPIKING_MODELS = ("poisson", "lif")
+SPIKING_MODELS = ("poisson", "lif", "hodgkin_huxley")
+
+#: The Hodgkin–Huxley f–I table reaches about 348 spikes/s (v1lab.hodgkin_huxley).
+HH_MAX_RATE_HZ = 340.0
 
 
 #: Population layouts: RFs scattered about one point (a penetration), or a cortical sheet
@@ -173,7 +176,12 @@ class PopulationSpec:
 
 @dataclass(frozen=True)
 class SpikingSpec:
-    """The spike generator (see :mod:`v1lab.spikes`)."""
+    """The spike generator (see :mod:`v1lab.spikes` and :mod:`v1lab.hodgkin_huxley`).
+
+    ``poisson`` uses ``dead_time_s``; ``lif`` uses ``tau_m_s``, ``refractory_s``,
+    ``noise_sigma`` and ``dt_s``; ``hodgkin_huxley`` uses ``temperature_c``,
+    ``noise_ua_cm2``, ``noise_tau_s`` and ``hh_dt_s``.
+    """
 
     model: str = "poisson"
     dead_time_s: float = 0.002
@@ -181,6 +189,10 @@ class SpikingSpec:
     refractory_s: float = 0.002
     noise_sigma: float = 0.3
     dt_s: float = 1e-4
+    temperature_c: float = 16.3
+    noise_ua_cm2: float = 2.0
+    noise_tau_s: float = 0.005
+    hh_dt_s: float = 2.5e-5
 
     def __post_init__(self) -> None:
         check_choice("model", self.model, SPIKING_MODELS)
@@ -191,11 +203,32 @@ class SpikingSpec:
         check_number(
             "dt_s", self.dt_s, lo=1e-6, hi=self.tau_m_s / 10, unit="s (at most tau_m_s / 10)"
         )
+        check_number("temperature_c", self.temperature_c, lo=0, hi=30, unit="°C")
+        check_number("noise_ua_cm2", self.noise_ua_cm2, lo=0, hi=50, unit="µA/cm²")
+        check_number("noise_tau_s", self.noise_tau_s, lo=1e-4, hi=1, unit="s")
+        # Rush–Larsen stays accurate to ~0.1 % in firing period up to 25 µs steps.
+        check_number("hh_dt_s", self.hh_dt_s, lo=1e-6, hi=2.5e-5, unit="s")
+
+    @property
+    def refractory_floor_s(self) -> float:
+        """No two spikes of a cell are closer than this (enforced across presentations)."""
+        if self.model == "poisson":
+            return self.dead_time_s
+        if self.model == "lif":
+            return self.refractory_s
+        return 0.002  # below the Hodgkin–Huxley membrane's own ~2.4 ms refractory period
 
     def params(self) -> dict[str, float]:
         """Keyword arguments for :func:`v1lab.spikes.sim_spikes`."""
         if self.model == "poisson":
             return {"dead_time_s": self.dead_time_s}
+        if self.model == "hodgkin_huxley":
+            return {
+                "temperature_c": self.temperature_c,
+                "noise_ua_cm2": self.noise_ua_cm2,
+                "noise_tau_s": self.noise_tau_s,
+                "dt_s": self.hh_dt_s,
+            }
         return {
             "tau_m_s": self.tau_m_s,
             "refractory_s": self.refractory_s,
@@ -417,6 +450,16 @@ def _check_rates(protocol: Protocol) -> None:
             spk.dt_s,
             f"expected at most one frame (1 / retina.frame_rate_hz = {frame_s:g} s)",
         )
+    if spk.model == "hodgkin_huxley":
+        peak = protocol.population.max_rate_hz()
+        if peak >= HH_MAX_RATE_HZ:
+            raise ParameterError(
+                "population",
+                f"{peak:g} spikes/s",
+                f"expected r_max_hz + spontaneous_hz below {HH_MAX_RATE_HZ:g} spikes/s, the "
+                "fastest a Hodgkin–Huxley membrane fires",
+            )
+        return
     if spk.model != "poisson" or spk.dead_time_s == 0:
         return
     # A Poisson process with dead time d cannot fire at 1/d or faster.
