@@ -18,6 +18,7 @@ import tempfile
 
 CHILD = r"""
 import json, resource, sys, time
+from pathlib import Path
 t0 = time.perf_counter()
 from v1lab.protocol import load_protocol
 from v1lab.experiment import run_protocol

@@ -293,7 +293,7 @@ def test_lif_zero_target_is_silent():
 
 def test_sim_spikes_dispatches():
     rates = np.full((200, 5), 25.0)
-    assert SPIKE_MODELS == ("poisson", "lif")
+    assert SPIKE_MODELS == ("poisson", "lif", "hodgkin_huxley")
     direct = sim_poisson_dead_time(
         rates, FS, n_trials=2, dead_time_s=0.001, rng=np.random.default_rng(16)
     )

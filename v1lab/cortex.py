@@ -537,6 +537,19 @@ class V1Layer:
         weights[2 * n_pos : 3 * n_pos, lagged] = half[:, lagged]
         weights[3 * n_pos :, lagged] = -half[:, lagged]
         self.weights = flush_tiny(weights)
+        # The same weights, compacted for compute_drive: a non-lagged subunit reads only
+        # the non-lagged channels, with weight +w on ON and exactly -w on OFF cells, so
+        # its drive is (ON - OFF) @ w over n_pos rows instead of 4 n_pos (4x fewer
+        # flops). Columns are regrouped non-lagged first; _groups index the new order.
+        order = np.concatenate([np.flatnonzero(~lagged), np.flatnonzero(lagged)])
+        self._n_nonlagged = int((~lagged).sum())
+        self._w_nonlagged = np.ascontiguousarray(self.weights[:n_pos, order[: self._n_nonlagged]])
+        self._w_lagged = np.ascontiguousarray(
+            self.weights[2 * n_pos : 3 * n_pos, order[self._n_nonlagged :]]
+        )
+        position = np.empty_like(order)
+        position[order] = np.arange(order.size)
+        self._compact_groups = {k: position[v] for k, v in self._groups.items()}
 
         # Untuned normalisation pool: a Gaussian over LGN positions around each RF.
         sigma_pool = pool_scale * np.maximum(sigma_across, sigma_along)
@@ -558,11 +571,26 @@ class V1Layer:
     def n_subunits(self) -> int:
         return self.weights.shape[1]
 
+    def _subunit_responses(self, lgn: np.ndarray) -> np.ndarray:
+        """``lgn @ self.weights`` with columns in the order of ``_compact_groups``.
+
+        Equal to the full product in exact arithmetic (see ``__init__``); the float32
+        sums differ only by rounding.
+        """
+        n_pos = self._w_nonlagged.shape[0]
+        lgn = np.asarray(lgn)
+        parts = []
+        if self._w_nonlagged.shape[1]:
+            parts.append((lgn[:, :n_pos] - lgn[:, n_pos : 2 * n_pos]) @ self._w_nonlagged)
+        if self._w_lagged.shape[1]:
+            parts.append((lgn[:, 2 * n_pos : 3 * n_pos] - lgn[:, 3 * n_pos :]) @ self._w_lagged)
+        return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
+
     def compute_drive(self, lgn: np.ndarray) -> np.ndarray:
         """Rectified drive ``D`` (n_frames, n_cells) from the LGN channels."""
-        s = lgn @ self.weights
+        s = self._subunit_responses(lgn)
         drive = np.empty((s.shape[0], len(self.population)), dtype=np.float32)
-        for kind, cols in self._groups.items():
+        for kind, cols in self._compact_groups.items():
             cells = self._group_cells[kind]
             if kind in ("simple", "ds_simple"):
                 d = np.maximum(s[:, cols].sum(axis=2), 0.0)

@@ -43,6 +43,7 @@ neurons in cat and monkey visual cortex. Vision Res 23:775–785.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -63,7 +64,7 @@ __all__ = [
 ]
 
 #: Model names accepted by :func:`sim_spikes`.
-SPIKE_MODELS = ("poisson", "lif")
+SPIKE_MODELS = ("poisson", "lif", "hodgkin_huxley")
 
 # Largest float below 1: keeps a within-sample fraction strictly inside [0, 1).
 _BELOW_ONE = float(np.nextafter(1.0, 0.0))
@@ -71,6 +72,34 @@ _BELOW_ONE = float(np.nextafter(1.0, 0.0))
 _MAX_CHAIN_WALK = 64
 # Events per chunk of trains in the Poisson generator (arrays of a few MB).
 _CHUNK_SPIKES = 1 << 19
+
+#: Use the compiled (numba) kernels when numba is installed. ``False`` (or the
+#: environment variable ``V1LAB_NUMBA=0``) selects the pure-numpy path, which draws the
+#: same distributions; tests compare the two.
+USE_NUMBA = os.environ.get("V1LAB_NUMBA", "1").strip().lower() not in ("0", "false", "no", "off")
+# Below this many trains × input samples the numpy path takes a few tens of ms, less than
+# importing numba and loading its cached machine code, so small runs (the default
+# protocol's 16 cells) never pay for it.
+_NUMBA_MIN_WORK = 1_000_000
+
+
+def _compiled_kernels(work: float = math.inf) -> Any:
+    """The numba kernel module for ``work`` trains × samples, or None for the numpy path.
+
+    None when numba is missing, switched off (:data:`USE_NUMBA`), or the work is small.
+    """
+    if not USE_NUMBA or work < _NUMBA_MIN_WORK:
+        return None
+    return _load_kernels()
+
+
+@lru_cache(maxsize=1)
+def _load_kernels() -> Any:
+    try:
+        from v1lab import _spikes_numba
+    except ImportError:  # numba not installed: the numpy path is the fallback
+        return None
+    return _spikes_numba
 
 
 # --------------------------------------------------------------------------------------
@@ -251,11 +280,12 @@ def _check_rates(name: str, rates: Any) -> np.ndarray:
             f"array of shape {arr.shape}",
             "expected a 2-D array (n_samples, n_cells) with at least one sample and one cell",
         )
-    finite = np.isfinite(arr)
-    if not finite.all():
-        bad = arr[~finite].flat[0]
+    # min and max propagate NaN and see ±inf: two reductions instead of a boolean mask
+    # (the checks of a large population's rates otherwise cost as much as its spikes).
+    lowest, highest = float(arr.min()), float(arr.max())
+    if not (math.isfinite(lowest) and math.isfinite(highest)):
+        bad = arr[~np.isfinite(arr)].flat[0]
         raise ParameterError(name, float(bad), "expected finite rates (spikes/s), no NaN or inf")
-    lowest = float(arr.min())
     if lowest < 0:
         raise ParameterError(name, lowest, "expected rates >= 0 spikes/s")
     return np.ascontiguousarray(arr)
@@ -377,14 +407,36 @@ def sim_poisson_dead_time(
                 f"expected rates < 1 / dead_time_s = {max_hz:g} spikes/s "
                 f"(a cell with a {dead_time_s:g} s dead time cannot fire faster)",
             )
-        # Dead-time compensation: output rate λ/(1+λd) equals the requested r.
-        drive_hz = rates / (1.0 - rates * dead_time_s)
-    else:
-        drive_hz = rates
     n_samples, n_cells = rates.shape
     duration_s = n_samples / fs
+    kernels = _compiled_kernels(n_trials * rates.size)
+    if kernels is not None:
+        times, indptr = _poisson_trains_compiled(
+            kernels, rates, fs, n_trials, dead_time_s, rng, duration_s
+        )
+        return SpikeTrains(times, indptr, n_trials, n_cells, duration_s)
+    # Dead-time compensation: output rate λ/(1+λd) equals the requested r.
+    drive_hz = rates / (1.0 - rates * dead_time_s) if dead_time_s > 0 else rates
     times, indptr = _poisson_trains(drive_hz, fs, n_trials, dead_time_s, rng, duration_s)
     return SpikeTrains(times, indptr, n_trials, n_cells, duration_s)
+
+
+def _poisson_trains_compiled(
+    kernels: Any,
+    rates: np.ndarray,
+    fs: float,
+    n_trials: int,
+    dead_time_s: float,
+    rng: np.random.Generator,
+    duration_s: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The compiled path: same draws from ``rng`` as :func:`_poisson_trains`, in order."""
+    total = kernels.poisson_totals(rates, fs, dead_time_s)
+    counts = rng.poisson(np.tile(total, n_trials))
+    exps = rng.standard_exponential(int(counts.sum()) + counts.size)
+    return kernels.poisson_trains(
+        rates, fs, dead_time_s, n_trials, counts, exps, float(np.nextafter(duration_s, 0.0))
+    )
 
 
 def _poisson_trains(
@@ -621,10 +673,10 @@ def _siegert_table(tau_m_s: float, t_ref_s: float, sigma: float) -> tuple[np.nda
     return mu, rate
 
 
-def _mu_for_rates(
+def _inverse_siegert(
     rates_hz: np.ndarray, tau_m_s: float, t_ref_s: float, sigma: float, name: str
-) -> np.ndarray:
-    """Mean input μ at which the noisy LIF fires at ``rates_hz`` (inverse Siegert)."""
+) -> tuple[PchipInterpolator, float, float]:
+    """μ as a function of log-rate, plus the table's lowest rate and silent-end μ."""
     mu_grid, rate_grid = _siegert_table(tau_m_s, t_ref_s, sigma)
     highest = float(rates_hz.max())
     if highest > rate_grid[-1]:
@@ -636,8 +688,16 @@ def _mu_for_rates(
         )
     # Monotone cubic in log-rate: smooth over the exponential low-rate tail.
     inverse = PchipInterpolator(np.log(rate_grid), mu_grid, extrapolate=False)
-    mu = np.full(rates_hz.shape, mu_grid[0])
-    above = rates_hz > rate_grid[0]  # slower targets get the silent end of the table
+    return inverse, float(rate_grid[0]), float(mu_grid[0])
+
+
+def _mu_for_rates(
+    rates_hz: np.ndarray, tau_m_s: float, t_ref_s: float, sigma: float, name: str
+) -> np.ndarray:
+    """Mean input μ at which the noisy LIF fires at ``rates_hz`` (inverse Siegert)."""
+    inverse, rate_lo, mu_silent = _inverse_siegert(rates_hz, tau_m_s, t_ref_s, sigma, name)
+    mu = np.full(rates_hz.shape, mu_silent)
+    above = rates_hz > rate_lo  # slower targets get the silent end of the table
     mu[above] = inverse(np.log(rates_hz[above]))
     return mu
 
@@ -754,13 +814,93 @@ def sim_lif(
 
     n_samples, n_cells = rates.shape
     duration_s = n_samples / fs
-    mu_samples = _mu_for_rates(
-        rates, tau_m_s, refractory_s + dt_s / 2.0, noise_sigma, "drive_rates_hz"
-    )
+    t_ref_s = refractory_s + dt_s / 2.0
+    if _compiled_kernels(n_trials * rates.size) is not None:
+        # The kernel inverts the transfer function itself, a block of cells at a time
+        # (evaluating the same monotone cubic), which saves a full-size μ array.
+        inverse = _inverse_siegert(rates, tau_m_s, t_ref_s, noise_sigma, "drive_rates_hz")
+        times, indptr = _lif_run_compiled(
+            rates,
+            inverse,
+            fs,
+            n_trials,
+            tau_m_s,
+            refractory_s,
+            noise_sigma,
+            dt_s,
+            rng,
+            duration_s,
+        )
+        return SpikeTrains(times, indptr, n_trials, n_cells, duration_s)
+    mu_samples = _mu_for_rates(rates, tau_m_s, t_ref_s, noise_sigma, "drive_rates_hz")
     times, indptr = _lif_run(
         mu_samples, fs, n_trials, tau_m_s, refractory_s, noise_sigma, dt_s, rng, duration_s
     )
     return SpikeTrains(times, indptr, n_trials, n_cells, duration_s)
+
+
+def _lif_constants(
+    n_samples: int, fs: float, tau_m_s: float, sigma: float, dt_s: float, duration_s: float
+) -> tuple[np.ndarray, float, float, float, float]:
+    """Step → sample map, leak factor, noise SD per step, bridge variance, near level."""
+    # Tolerance so that an exact multiple (1 s / 1e-4 s) is not rounded up a step.
+    n_steps = max(1, math.ceil(duration_s / dt_s - 1e-9))
+    sample_of_step = np.minimum(
+        ((np.arange(n_steps) + 0.5) * dt_s * fs).astype(np.int64), n_samples - 1
+    )
+    decay = math.exp(-dt_s / tau_m_s)
+    step_sd = sigma * math.sqrt(-math.expm1(-2.0 * dt_s / tau_m_s) / 2.0)
+    # Variance of the Wiener increment of V over one step, for the bridge probability.
+    bridge_var = sigma * sigma * dt_s / tau_m_s
+    # If both endpoints are at least this far below threshold, the bridge probability is
+    # below e^-40: only neurons with an endpoint above this level need the exp.
+    near_level = _THETA - math.sqrt(20.0 * bridge_var)
+    return sample_of_step, decay, step_sd, bridge_var, near_level
+
+
+def _lif_run_compiled(
+    rates: np.ndarray,
+    inverse: tuple[PchipInterpolator, float, float],
+    fs: float,
+    n_trials: int,
+    tau_m_s: float,
+    refractory_s: float,
+    sigma: float,
+    dt_s: float,
+    rng: np.random.Generator,
+    duration_s: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The compiled path of :func:`_lif_run`: the same model, neuron by neuron."""
+    kernels = _compiled_kernels()
+    n_samples = rates.shape[0]
+    sample_of_step, decay, step_sd, bridge_var, near_level = _lif_constants(
+        n_samples, fs, tau_m_s, sigma, dt_s, duration_s
+    )
+    # run_end[i]: first step after step i that reads another input sample (μ changes).
+    change = np.flatnonzero(np.diff(sample_of_step)) + 1
+    run_end = np.repeat(
+        np.append(change, sample_of_step.size),
+        np.diff(np.concatenate([[0], change, [sample_of_step.size]])),
+    )
+    pchip, rate_lo, mu_silent = inverse
+    return kernels.lif_trains(
+        rates,
+        (np.ascontiguousarray(pchip.x), np.ascontiguousarray(pchip.c), rate_lo, mu_silent),
+        sample_of_step,
+        run_end,
+        n_trials,
+        dt_s,
+        decay,
+        step_sd,
+        bridge_var,
+        near_level,
+        _THETA,
+        _V_RESET,
+        refractory_s,
+        duration_s,
+        kernels.lif_jump_tables(decay, step_sd, bridge_var, kernels.MACRO_STEPS),
+        kernels.seed_state(rng),
+    )
 
 
 def _lif_run(
@@ -777,18 +917,10 @@ def _lif_run(
     """Integrate the LIF for all trials × cells; return (times, indptr)."""
     n_samples, n_cells = mu_samples.shape
     n_neurons = n_trials * n_cells
-    # Tolerance so that an exact multiple (1 s / 1e-4 s) is not rounded up a step.
-    n_steps = max(1, math.ceil(duration_s / dt_s - 1e-9))
-    sample_of_step = np.minimum(
-        ((np.arange(n_steps) + 0.5) * dt_s * fs).astype(np.int64), n_samples - 1
+    sample_of_step, decay, step_sd, bridge_var, near_level = _lif_constants(
+        n_samples, fs, tau_m_s, sigma, dt_s, duration_s
     )
-    decay = math.exp(-dt_s / tau_m_s)
-    step_sd = sigma * math.sqrt(-math.expm1(-2.0 * dt_s / tau_m_s) / 2.0)
-    # Variance of the Wiener increment of V over one step, for the bridge probability.
-    bridge_var = sigma * sigma * dt_s / tau_m_s
-    # If both endpoints are at least this far below threshold, the bridge probability is
-    # below e^-40: only neurons with an endpoint above this level need the exp.
-    near_level = _THETA - math.sqrt(20.0 * bridge_var)
+    n_steps = sample_of_step.size
 
     v = np.zeros((n_trials, n_cells))
     v_new = np.empty_like(v)
@@ -855,6 +987,7 @@ def _lif_run(
 _MODEL_PARAMS = {
     "poisson": ("dead_time_s",),
     "lif": ("tau_m_s", "refractory_s", "noise_sigma", "dt_s"),
+    "hodgkin_huxley": ("temperature_c", "noise_ua_cm2", "noise_tau_s", "dt_s"),
 }
 
 
@@ -914,4 +1047,9 @@ def sim_spikes(
             )
     if model == "poisson":
         return sim_poisson_dead_time(rates_hz, fs, n_trials=n_trials, rng=rng, **params)
+    if model == "hodgkin_huxley":
+        # Imported here: the membrane model is large and only HH runs need it.
+        from v1lab.hodgkin_huxley import sim_hodgkin_huxley
+
+        return sim_hodgkin_huxley(rates_hz, fs, n_trials=n_trials, rng=rng, **params)
     return sim_lif(rates_hz, fs, n_trials=n_trials, rng=rng, **params)

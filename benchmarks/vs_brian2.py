@@ -1,0 +1,513 @@
+"""The same spiking workload in v1lab and in Brian2, alternating, with a statistics check.
+
+Workload (issue 5): N cells (default 1,000 and 10,000), each driven by its own trace
+sampled every 1 ms, 16 orientations × 10 trials × 2 s, every spike recorded:
+
+* ``poisson`` — inhomogeneous Poisson with a 2-ms dead time. v1lab:
+  :func:`v1lab.spikes.sim_poisson_dead_time` per orientation (10 trials each). Brian2: a
+  ``NeuronGroup`` of N × 10 neurons, rate from a 2-D ``TimedArray``,
+  ``threshold='rand() < rate*dt'``, ``refractory=2*ms``, dt = 0.1 ms, the 16
+  orientations one after another (32 s). Both get the dead-time-compensated drive
+  ``r / (1 - r d)``, so both fire at the target rate ``r``.
+* ``lif`` — leaky integrate-and-fire with white input noise, τ = 20 ms, 2-ms refractory,
+  σ = 0.3, dt = 0.1 ms. v1lab: :func:`v1lab.spikes.sim_lif` on the target rates (it
+  inverts the transfer function itself, inside the timed call). Brian2: the mean input
+  ``μ(t)`` that v1lab computes, as a ``TimedArray`` current,
+  ``dv/dt = (μ - v)/τ' + σ' ξ / √τ'`` (Euler–Maruyama, with τ', σ' chosen so that its
+  step is exactly v1lab's exact Ornstein–Uhlenbeck step), threshold 1, reset 0. v1lab's
+  LIF also fires on threshold crossings *between* steps (Brownian-bridge test); without
+  it a 0.1-ms grid misses ~4 % of the spikes at these rates and the statistics check
+  fails, so the Brian2 model carries the same test (``v_prev`` kept by a
+  ``run_regularly``, one ``rand()`` only for neurons near threshold): the same model on
+  both sides.
+
+Brian2 runs on ``cpp_standalone`` (its fastest target here: build once — code
+generation, writing the TimedArray to disk as float64, compilation — timed separately,
+then the binary run per repeat; the time compared is the binary's own simulation time,
+``device._last_run_time``, which leaves out loading the inputs and writing results) and
+on its default runtime target (Cython when it works; a warm-up run compiles first).
+
+Statistics (must agree before a ratio counts): mean rate within 2 %, mean Fano factor
+(spike count over the 2-s window, across trials, per cell and orientation) and mean ISI
+CV (per train with >= 5 spikes) within 0.05. The script exits 1 if they disagree.
+
+    python benchmarks/vs_brian2.py                 # full workload (~1 h on 2 cores)
+    python benchmarks/vs_brian2.py --runtime-max-n 10000   # runtime target at 10,000 too
+    python benchmarks/vs_brian2.py --n-cells 1000 --repeats 3 --runtime none
+
+Brian2 is optional (``pip install '.[bench]'``); without a working Brian2 the script says
+so and exits 0. Brian2 >= 2.10 is needed with numpy >= 2.4 (older releases fail to
+import: ``ndarray.ptp`` was removed), and Brian2 2.10 needs Python >= 3.12.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from _util import blas_report, load_note, median, table, timed, use_checkout
+
+use_checkout()
+
+from v1lab import spikes  # noqa: E402
+from v1lab.spikes import sim_lif, sim_poisson_dead_time  # noqa: E402
+
+FS = 1000.0  # input traces: one sample per ms
+DT_S = 1e-4
+DEAD_S = 0.002
+TAU_S = 0.02
+REFRACTORY_S = 0.002
+SIGMA = 0.3
+
+
+# --------------------------------------------------------------------------------------
+# Workload
+# --------------------------------------------------------------------------------------
+
+
+def make_rates(n_cells: int, n_orient: int, duration_s: float, seed: int) -> np.ndarray:
+    """Target rates (n_orient · n_samples, n_cells), orientations one after another.
+
+    Each cell is an orientation-tuned V1 cell (von Mises tuning, spontaneous 1–5 and peak
+    30–70 spikes/s) answering a bar swept through its RF: a Gaussian bump of 0.25 s at
+    an RF-dependent time, modulated at 4 Hz by a cell-specific depth (simple-like cells
+    modulate, complex-like do not).
+    """
+    rng = np.random.default_rng(seed)
+    n_samples = round(duration_s * FS)
+    t = np.arange(n_samples) / FS
+    pref = rng.uniform(0.0, 180.0, n_cells)
+    spont = rng.uniform(1.0, 5.0, n_cells)
+    peak = rng.uniform(30.0, 70.0, n_cells)
+    onset = rng.uniform(0.35, 0.65, n_cells) * duration_s
+    depth = rng.uniform(0.0, 1.0, n_cells)
+    phase = rng.uniform(0.0, 2 * np.pi, n_cells)
+    out = np.empty((n_orient * n_samples, n_cells))
+    for o in range(n_orient):
+        theta = np.deg2rad(o * 180.0 / n_orient - pref)
+        tuning = np.exp((np.cos(2 * theta) - 1.0) / 0.25)
+        bump = np.exp(-0.5 * ((t[:, None] - onset[None, :]) / 0.25) ** 2)
+        wobble = (1 + depth * np.sin(2 * np.pi * 4.0 * t[:, None] + phase)) / (1 + depth)
+        out[o * n_samples : (o + 1) * n_samples] = spont + peak * tuning * bump * wobble
+    return out
+
+
+@dataclass
+class Spikes:
+    """Every spike of a run as (train id, time within its 2-s window)."""
+
+    train: np.ndarray  # (orientation · n_trials + trial) · n_cells + cell
+    time_s: np.ndarray
+    n_orient: int
+    n_trials: int
+    n_cells: int
+    duration_s: float
+
+
+def compute_stats(sp: Spikes) -> dict[str, float]:
+    """Mean rate, mean Fano factor, mean ISI CV (the three quantities compared)."""
+    n_trains = sp.n_orient * sp.n_trials * sp.n_cells
+    order = np.lexsort((sp.time_s, sp.train))
+    train, t = sp.train[order], sp.time_s[order]
+    counts = np.bincount(train, minlength=n_trains).reshape(sp.n_orient, sp.n_trials, sp.n_cells)
+    mean = counts.mean(axis=1)
+    var = counts.var(axis=1, ddof=1)
+    ok = mean >= 1.0
+    same = train[1:] == train[:-1]
+    isi = np.diff(t)[same]
+    owner = train[1:][same]
+    n_isi = np.bincount(owner, minlength=n_trains)
+    s1 = np.bincount(owner, isi, minlength=n_trains)
+    s2 = np.bincount(owner, isi * isi, minlength=n_trains)
+    good = n_isi >= 4  # >= 5 spikes
+    m = s1[good] / n_isi[good]
+    sd = np.sqrt(np.maximum(s2[good] / n_isi[good] - m * m, 0.0))
+    return {
+        "rate_hz": counts.sum() / (n_trains * sp.duration_s),
+        "fano": float((var[ok] / mean[ok]).mean()),
+        "cv_isi": float((sd / m).mean()),
+        "spikes": int(counts.sum()),
+    }
+
+
+# --------------------------------------------------------------------------------------
+# v1lab side
+# --------------------------------------------------------------------------------------
+
+
+def run_v1lab(model: str, rates: np.ndarray, n_orient: int, n_trials: int, seed: int):
+    """Simulate all orientations; return (seconds, Spikes)."""
+    n_samples = rates.shape[0] // n_orient
+    n_cells = rates.shape[1]
+    rng = np.random.default_rng(seed)
+    elapsed = 0.0
+    trains, times = [], []
+    for o in range(n_orient):
+        block = rates[o * n_samples : (o + 1) * n_samples]  # a C-contiguous view
+        if model == "poisson":
+            dt, st = timed(
+                lambda b=block: sim_poisson_dead_time(
+                    b, FS, n_trials=n_trials, dead_time_s=DEAD_S, rng=rng
+                )
+            )
+        else:
+            dt, st = timed(
+                lambda b=block: sim_lif(
+                    b,
+                    FS,
+                    n_trials=n_trials,
+                    tau_m_s=TAU_S,
+                    refractory_s=REFRACTORY_S,
+                    noise_sigma=SIGMA,
+                    dt_s=DT_S,
+                    rng=rng,
+                )
+            )
+        elapsed += dt
+        local = np.repeat(np.arange(st.n_trains, dtype=np.int64), np.diff(st.indptr))
+        trains.append(o * n_trials * n_cells + local)
+        times.append(np.asarray(st.times_s))
+    sp = Spikes(
+        np.concatenate(trains),
+        np.concatenate(times),
+        n_orient,
+        n_trials,
+        n_cells,
+        n_samples / FS,
+    )
+    return elapsed, sp
+
+
+# --------------------------------------------------------------------------------------
+# Brian2 side
+# --------------------------------------------------------------------------------------
+
+
+def import_brian2():
+    """Brian2 module, or None with the reason printed."""
+    try:
+        import brian2
+    except Exception as err:  # ImportError, or AttributeError from an old Brian2
+        print(f"Brian2 is not available here ({type(err).__name__}: {err}).")
+        print(
+            "Install the benchmark extra: pip install '.[bench]' (Brian2 >= 2.10 with "
+            "numpy >= 2.4, which needs Python >= 3.12). Nothing to compare; exiting 0."
+        )
+        return None
+    return brian2
+
+
+def build_brian2(b2, model: str, values: np.ndarray, n_cells: int, n_trials: int, window_s: float):
+    """Create the network in the current device; return the SpikeMonitor."""
+    b2.defaultclock.dt = DT_S * b2.second
+    n = n_cells * n_trials
+    if model == "poisson":
+        drive = b2.TimedArray(values * b2.Hz, dt=1 * b2.ms)
+        group = b2.NeuronGroup(
+            n,
+            "rate = drive(t, cell) : Hz\ncell : integer (constant)",
+            threshold="rand() < rate*dt",
+            refractory=REFRACTORY_S * b2.second,
+            name="poisson",
+            namespace={"drive": drive},
+        )
+    else:
+        current = b2.TimedArray(values, dt=1 * b2.ms)
+        # Euler–Maruyama with these effective constants *is* v1lab's exact OU step:
+        # 1 - dt/τ_eff = e^(-dt/τ), and σ_eff √(dt/τ_eff) = σ √((1 - e^(-2dt/τ))/2).
+        tau_eff = DT_S / -math.expm1(-DT_S / TAU_S)
+        sigma_eff = SIGMA * math.sqrt(-math.expm1(-2 * DT_S / TAU_S) / 2 * tau_eff / DT_S)
+        bridge_var = SIGMA**2 * DT_S / TAU_S
+        near = 1.0 - math.sqrt(20.0 * bridge_var)
+        eqs = (
+            "dv/dt = (current(t, cell) - v)/tau + sigma*xi*tau**-0.5 : 1 (unless refractory)\n"
+            "v_prev : 1\ncell : integer (constant)"
+        )
+        # Crossings between steps (Brownian bridge), as in v1lab.spikes.sim_lif; `or` and
+        # `and` short-circuit in the generated C++, so rand() runs only near threshold.
+        threshold = (
+            f"v >= 1 or ((v > {near!r} or v_prev > {near!r}) and "
+            f"rand() < exp(-2*(1 - v_prev)*(1 - v)/{bridge_var!r}))"
+        )
+        group = b2.NeuronGroup(
+            n,
+            eqs,
+            threshold=threshold,
+            reset="v = 0",
+            refractory=REFRACTORY_S * b2.second,
+            method="euler",
+            name="lif",
+            namespace={"current": current, "tau": tau_eff * b2.second, "sigma": sigma_eff},
+        )
+        group.run_regularly("v_prev = v", when="before_groups")
+        # v1lab starts every presentation at reset; so does Brian2 at each 2-s window
+        # (otherwise Brian2 skips v1lab's ~20-ms rise from reset: ~1 % more spikes).
+        group.run_regularly("v = 0", dt=window_s * b2.second, when="start")
+    group.cell = np.arange(n) % n_cells
+    mon = b2.SpikeMonitor(group)
+    net = b2.Network(group, mon)
+    return net, mon
+
+
+def brian2_spikes(mon, n_orient: int, n_trials: int, n_cells: int, duration_s: float) -> Spikes:
+    i = np.asarray(mon.i[:], dtype=np.int64)
+    t = np.asarray(mon.t_[:], dtype=np.float64)
+    o = np.minimum((t / duration_s).astype(np.int64), n_orient - 1)
+    trial, cell = i // n_cells, i % n_cells
+    return Spikes(
+        (o * n_trials + trial) * n_cells + cell,
+        t - o * duration_s,
+        n_orient,
+        n_trials,
+        n_cells,
+        duration_s,
+    )
+
+
+class Brian2Standalone:
+    """One cpp_standalone build, run as many times as asked."""
+
+    def __init__(self, b2, model, values, n_orient, n_trials, n_cells, duration_s):
+        self.b2 = b2
+        self.shape = (n_orient, n_trials, n_cells, duration_s)
+        self.dir = tempfile.mkdtemp(prefix=f"v1lab_b2_{model}_")
+        b2.set_device("cpp_standalone", directory=self.dir, build_on_run=False)
+        b2.device.reinit()
+        b2.device.activate(directory=self.dir, build_on_run=False)
+        b2.prefs.devices.cpp_standalone.openmp_threads = 0  # one thread, like v1lab
+        net, self.mon = build_brian2(b2, model, values, n_cells, n_trials, duration_s)
+        net.run(n_orient * duration_s * b2.second)
+        tic = time.perf_counter()
+        b2.device.build(directory=self.dir, compile=False, run=False)
+        self.write_s = time.perf_counter() - tic
+        tic = time.perf_counter()
+        b2.device.compile_source(self.dir, b2.prefs.codegen.cpp.compiler, False, False)
+        self.compile_s = time.perf_counter() - tic
+
+    def run(self) -> tuple[float, float, Spikes]:
+        """(simulation s, binary wall s, spikes)."""
+        tic = time.perf_counter()
+        self.b2.device.run(directory=self.dir, with_output=False)
+        wall = time.perf_counter() - tic
+        return float(self.b2.device._last_run_time), wall, brian2_spikes(self.mon, *self.shape)
+
+    def close(self) -> None:
+        self.b2.device.reinit()
+        self.b2.set_device("runtime")
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def run_brian2_runtime(b2, model, values, n_orient, n_trials, n_cells, duration_s):
+    """One run on the default runtime target; return (seconds, Spikes)."""
+    b2.start_scope()
+    net, mon = build_brian2(b2, model, values, n_cells, n_trials, duration_s)
+    dt, _ = timed(lambda: net.run(n_orient * duration_s * b2.second))
+    return dt, brian2_spikes(mon, n_orient, n_trials, n_cells, duration_s)
+
+
+def warm_up_runtime(b2, model, values, n_cells, n_trials):
+    """Compile the runtime target's code objects (cached on disk) before timing."""
+    b2.start_scope()
+    net, _ = build_brian2(b2, model, values[:20], n_cells, n_trials, 0.002)
+    net.run(2 * b2.ms)
+
+
+# --------------------------------------------------------------------------------------
+
+
+def agree(a: dict[str, float], b: dict[str, float]) -> tuple[bool, str]:
+    d_rate = abs(a["rate_hz"] / b["rate_hz"] - 1)
+    d_ff = abs(a["fano"] - b["fano"])
+    d_cv = abs(a["cv_isi"] - b["cv_isi"])
+    ok = d_rate <= 0.02 and d_ff <= 0.05 and d_cv <= 0.05
+    return ok, f"rate {100 * d_rate:.2f} % (<= 2), FF {d_ff:.3f} (<= 0.05), CV {d_cv:.3f} (<= 0.05)"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n-cells", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--orientations", type=int, default=16)
+    parser.add_argument("--trials", type=int, default=10)
+    parser.add_argument("--duration-s", type=float, default=2.0)
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each side (>= 3)")
+    parser.add_argument(
+        "--models", nargs="+", default=["poisson", "lif"], choices=["poisson", "lif"]
+    )
+    parser.add_argument(
+        "--runtime",
+        default="auto",
+        help="Brian2 runtime target: auto (its default), cython, numpy, none",
+    )
+    parser.add_argument(
+        "--runtime-max-n",
+        type=int,
+        default=1000,
+        help="run the runtime target only up to this N (at 10,000 it adds ~40 min)",
+    )
+    parser.add_argument("--seed", type=int, default=5)
+    args = parser.parse_args()
+
+    print("v1lab vs Brian2: the same spiking workload, alternating runs")
+    for line in blas_report():
+        print("  " + line)
+    b2 = import_brian2()
+    if b2 is None:
+        return 0
+    kernels = "numba " + __import__("numba").__version__ if spikes._compiled_kernels() else "numpy"
+    print(f"  Brian2 {b2.__version__}; v1lab spike kernels: {kernels}")
+    print(f"  {load_note()}")
+    print(
+        f"  workload: {args.orientations} orientations x {args.trials} trials x "
+        f"{args.duration_s:g} s, traces at 1 kHz, dt = 0.1 ms, repeats = {args.repeats}"
+    )
+    runtime_default = None
+    if args.runtime != "none":
+        runtime_default = args.runtime  # 'auto' is Brian2's default (Cython if it works)
+    rows, stats_rows = [], []
+    failed = False
+    speedups: dict[str, float] = {}
+    for model in args.models:
+        for n_cells in args.n_cells:
+            rates = make_rates(n_cells, args.orientations, args.duration_s, args.seed)
+            if model == "poisson":
+                values = rates / (1.0 - rates * DEAD_S)  # compensated drive, both sides
+            else:
+                values = spikes._mu_for_rates(rates, TAU_S, REFRACTORY_S + DT_S / 2, SIGMA, "rates")
+            runtime_target = runtime_default if n_cells <= args.runtime_max_n else None
+            neuron_steps = n_cells * args.trials * args.orientations * args.duration_s / DT_S
+            # Warm-up (compiles/loads v1lab's kernels) on one orientation, untimed.
+            run_v1lab(model, rates[: round(args.duration_s * FS)], 1, 1, 0)
+            sa = Brian2Standalone(
+                b2, model, values, args.orientations, args.trials, n_cells, args.duration_s
+            )
+            b2.set_device("runtime")
+            if runtime_target is not None:
+                b2.prefs.codegen.target = runtime_target
+                warm_up_runtime(b2, model, values, n_cells, args.trials)
+            t_v1, t_sa, t_sa_wall, t_rt = [], [], [], []
+            st_v1 = st_sa = st_rt = None
+            for rep in range(args.repeats):
+                dt, sp = run_v1lab(
+                    model, rates, args.orientations, args.trials, args.seed + 1 + rep
+                )
+                t_v1.append(dt)
+                if st_v1 is None:
+                    st_v1 = compute_stats(sp)
+                del sp
+                print(f"  [{model} N={n_cells} rep {rep}] v1lab {dt:8.2f} s", flush=True)
+                b2.set_device("cpp_standalone", directory=sa.dir, build_on_run=False)
+                sim, wall, sp = sa.run()
+                b2.set_device("runtime")
+                t_sa.append(sim)
+                t_sa_wall.append(wall)
+                if st_sa is None:
+                    st_sa = compute_stats(sp)
+                del sp
+                print(
+                    f"  [{model} N={n_cells} rep {rep}] Brian2 cpp_standalone {sim:8.2f} s "
+                    f"(binary wall {wall:.2f} s)  ratio {sim / dt:6.1f}",
+                    flush=True,
+                )
+                if runtime_target is not None:
+                    dt_rt, sp = run_brian2_runtime(
+                        b2, model, values, args.orientations, args.trials, n_cells, args.duration_s
+                    )
+                    t_rt.append(dt_rt)
+                    if st_rt is None:
+                        st_rt = compute_stats(sp)
+                    del sp
+                    print(
+                        f"  [{model} N={n_cells} rep {rep}] Brian2 runtime "
+                        f"({runtime_target}) {dt_rt:8.2f} s  ratio {dt_rt / dt:6.1f}",
+                        flush=True,
+                    )
+            sa.close()
+            m_v1, m_sa = median(t_v1), median(t_sa)
+            ok, how = agree(st_v1, st_sa)
+            failed |= not ok
+            row = [
+                model,
+                n_cells,
+                f"{m_v1:.2f}",
+                f"{1e9 * m_v1 / neuron_steps:.3f}",
+                f"{m_sa:.2f}",
+                f"{1e9 * m_sa / neuron_steps:.2f}",
+                f"{median(t_sa_wall):.2f}",
+                f"{sa.write_s:.1f}+{sa.compile_s:.1f}",
+                f"{m_sa / m_v1:.1f}",
+            ]
+            if runtime_target is not None:
+                row += [f"{median(t_rt):.2f}", f"{median(t_rt) / m_v1:.1f}"]
+                ok_rt, how_rt = agree(st_v1, st_rt)
+                failed |= not ok_rt
+            elif runtime_default is not None:
+                row += ["-", "-"]
+            rows.append(row)
+            for name, st in (
+                ("v1lab", st_v1),
+                ("Brian2 cpp_standalone", st_sa),
+                ("Brian2 runtime", st_rt),
+            ):
+                if st is not None:
+                    stats_rows.append(
+                        [
+                            model,
+                            n_cells,
+                            name,
+                            f"{st['rate_hz']:.3f}",
+                            f"{st['fano']:.3f}",
+                            f"{st['cv_isi']:.3f}",
+                            st["spikes"],
+                        ]
+                    )
+            print(
+                f"  [{model} N={n_cells}] statistics vs cpp_standalone: "
+                f"{'AGREE' if ok else 'DISAGREE'} — {how}"
+            )
+            if runtime_target is not None:
+                print(
+                    f"  [{model} N={n_cells}] statistics vs runtime: "
+                    f"{'AGREE' if ok_rt else 'DISAGREE'} — {how_rt}"
+                )
+            if n_cells == max(args.n_cells) and ok:
+                speedups[model] = m_sa / m_v1
+            del rates, values
+
+    header = [
+        "model",
+        "N",
+        "v1lab s",
+        "v1lab ns/nstep",
+        "B2 cpp s",
+        "B2 cpp ns/nstep",
+        "B2 binary wall s",
+        "B2 write+compile s",
+        "cpp/v1lab",
+    ]
+    if runtime_default is not None:
+        header += [f"B2 {runtime_default} s", f"{runtime_default}/v1lab"]
+    print()
+    print(
+        "Times: medians of", args.repeats, "alternating runs; ns/nstep = per neuron per 0.1-ms step"
+    )
+    print(table(header, rows))
+    print()
+    print(table(["model", "N", "simulator", "rate Hz", "Fano", "ISI CV", "spikes"], stats_rows))
+    print()
+    print(f"statistics: {'DISAGREE — ratios do not count' if failed else 'agree'}")
+    for model in ("poisson", "lif"):
+        value = f"{speedups[model]:.1f}" if model in speedups else "n/a"
+        print(f"{model}_speedup_vs_brian2: {value}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    sys.exit(main())

@@ -1,0 +1,487 @@
+"""Compiled (numba) kernels for :mod:`v1lab.spikes`; imported only when numba is present.
+
+The pure-numpy implementations in :mod:`v1lab.spikes` are the reference and the fallback;
+these kernels compute the same processes with loops that keep one train's state in
+registers, which numpy's whole-array passes cannot:
+
+* Poisson with dead time: the numpy path maps every event through one ``searchsorted``
+  on the concatenated cumulative intensity of *all* cells (hundreds of MB for a large
+  population, so every lookup is a cache miss) and needs ~10 whole-array passes. Here
+  each block of cells builds its own cumulative intensity in a small buffer that stays in
+  cache, every event is found by a binary search in its cell's row, and the dead time is
+  applied while the train is written. The random numbers are the same draws from the
+  caller's ``numpy.random.Generator`` (Poisson counts, then exponentials) that the numpy
+  path makes.
+* Leaky integrate-and-fire: the numpy path is one Python-level iteration per 0.1-ms step,
+  each a dozen array passes, and a normal deviate from numpy costs ~8 ns. Here each
+  neuron runs its whole trial in registers; far below threshold it jumps up to
+  :data:`MACRO_STEPS` steps with one exact Gaussian draw (refined into single steps by
+  the exact bridge only where a crossing is possible); and normal deviates come from an
+  inline xoshiro256++ generator (Blackman & Vigna 2021) feeding the 256-layer ziggurat
+  (Marsaglia & Tsang 2000) that numpy itself uses — ~3 ns each on the 2-core development
+  machine. The generator is seeded from the caller's ``Generator``, so a seed still
+  fixes every spike; the draws differ from the numpy path's, so the two paths agree in
+  distribution, not spike for spike.
+
+References
+----------
+Blackman D, Vigna S (2021). Scrambled linear pseudorandom number generators. ACM Trans
+Math Softw 47:36.
+
+Marsaglia G, Tsang WW (2000). The ziggurat method for generating random variables.
+J Stat Softw 5(8).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+_CACHE = True  # compiled machine code is kept in __pycache__ between processes
+
+# --------------------------------------------------------------------------------------
+# Poisson with dead time
+# --------------------------------------------------------------------------------------
+
+# Cells whose cumulative intensities are built together: 32 rows of (n_samples + 1)
+# float64 stay in L2 cache for the ~2000-sample traces of a typical presentation.
+_CELL_BLOCK = 32
+
+
+@numba.njit(cache=_CACHE, nogil=True)
+def poisson_totals(rates, fs, dead_time_s):  # pragma: no cover - compiled
+    """Λ(T) per cell of the dead-time-compensated drive ``r / (1 - r d)``."""
+    n_samples, n_cells = rates.shape
+    total = np.zeros(n_cells)
+    for s in range(n_samples):
+        for c in range(n_cells):
+            r = rates[s, c]
+            total[c] += r / (1.0 - r * dead_time_s)
+    for c in range(n_cells):
+        total[c] /= fs
+    return total
+
+
+@numba.njit(cache=_CACHE, nogil=True)
+def poisson_trains(
+    rates, fs, dead_time_s, n_trials, counts, exps, t_max
+):  # pragma: no cover - compiled
+    """Event times of every train (trial-major CSR), dead time applied.
+
+    ``counts[k]`` events of train ``k = trial * n_cells + cell`` are placed by time
+    rescaling of the normalised partial sums of ``counts[k] + 1`` exponentials
+    ``exps[start_k : start_k + counts[k] + 1]`` (trains' exponentials are consecutive,
+    in train order), exactly as the numpy path does.
+    """
+    n_samples, n_cells = rates.shape
+    n_trains = n_trials * n_cells
+    exp_start = np.empty(n_trains, np.int64)
+    acc = 0
+    for k in range(n_trains):
+        exp_start[k] = acc
+        acc += counts[k] + 1
+    out_start = exp_start - np.arange(n_trains)  # = exclusive prefix sum of counts
+    out = np.empty(max(acc - n_trains, 1))
+    kept = np.zeros(n_trains, np.int64)
+    inv_fs = 1.0 / fs
+    below_one = np.nextafter(1.0, 0.0)
+    cum = np.empty((_CELL_BLOCK, n_samples + 1))
+    for c0 in range(0, n_cells, _CELL_BLOCK):
+        nb = min(_CELL_BLOCK, n_cells - c0)
+        # Cumulative intensity of each cell of the block, swept along rows (contiguous).
+        for b in range(nb):
+            cum[b, 0] = 0.0
+        for s in range(n_samples):
+            for b in range(nb):
+                r = rates[s, c0 + b]
+                cum[b, s + 1] = cum[b, s] + r / (1.0 - r * dead_time_s) * inv_fs
+        for b in range(nb):
+            cell = c0 + b
+            lam = cum[b]
+            span = lam[n_samples]
+            for trial in range(n_trials):
+                k = trial * n_cells + cell
+                n = counts[k]
+                if n == 0:
+                    continue
+                e0 = exp_start[k]
+                total = 0.0
+                for i in range(n + 1):
+                    total += exps[e0 + i]
+                scale = span / total
+                partial = 0.0
+                lo = 0  # events are increasing: each search starts where the last ended
+                last = -np.inf
+                w = out_start[k]
+                m = 0
+                for i in range(n):
+                    partial += exps[e0 + i]
+                    u = partial * scale
+                    # Largest j in [lo, n_samples - 1] with lam[j] <= u.
+                    a = lo
+                    z = n_samples - 1
+                    while a < z:
+                        mid = (a + z + 1) >> 1
+                        if lam[mid] <= u:
+                            a = mid
+                        else:
+                            z = mid - 1
+                    j = a
+                    # A point exactly on the edge of an empty sample belongs to the next
+                    # sample of positive rate.
+                    while j < n_samples - 1 and lam[j + 1] <= lam[j]:
+                        j += 1
+                    lo = j
+                    width = lam[j + 1] - lam[j]
+                    if width > 0.0:
+                        frac = (u - lam[j]) / width
+                    else:
+                        frac = 0.0
+                    if frac < 0.0:
+                        frac = 0.0
+                    elif frac > below_one:
+                        frac = below_one
+                    t = (j + frac) * inv_fs
+                    if t > t_max:
+                        t = t_max
+                    if m == 0 or t - last >= dead_time_s:
+                        out[w + m] = t
+                        m += 1
+                        last = t
+                kept[k] = m
+    # Compact: train k's kept spikes sit at out[out_start[k] : out_start[k] + kept[k]].
+    indptr = np.zeros(n_trains + 1, np.int64)
+    for k in range(n_trains):
+        indptr[k + 1] = indptr[k] + kept[k]
+    times = np.empty(indptr[n_trains])
+    for k in range(n_trains):
+        src = out_start[k]
+        dst = indptr[k]
+        for i in range(kept[k]):
+            times[dst + i] = out[src + i]
+    return times, indptr
+
+
+# --------------------------------------------------------------------------------------
+# Random numbers: xoshiro256++ and numpy's 256-layer ziggurat
+# --------------------------------------------------------------------------------------
+
+
+def _ziggurat_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Marsaglia–Tsang tables for 256 layers on 52-bit integers (numpy's layout)."""
+    m1 = 2.0**52
+    dn = 3.6541528853610088  # start of the tail
+    tn = dn
+    vn = 0.00492867323399  # area of each layer
+    ki = np.zeros(256, np.int64)
+    wi = np.zeros(256)
+    fi = np.zeros(256)
+    q = vn / math.exp(-0.5 * dn * dn)
+    ki[0] = math.floor((dn / q) * m1)
+    ki[1] = 0
+    wi[0] = q / m1
+    wi[255] = dn / m1
+    fi[0] = 1.0
+    fi[255] = math.exp(-0.5 * dn * dn)
+    for i in range(254, 0, -1):
+        dn = math.sqrt(-2.0 * math.log(vn / dn + math.exp(-0.5 * dn * dn)))
+        ki[i + 1] = math.floor((dn / tn) * m1)
+        tn = dn
+        fi[i] = math.exp(-0.5 * dn * dn)
+        wi[i] = dn / m1
+    return ki, wi, fi, 3.6541528853610088
+
+
+_KI, _WI, _FI, _ZIG_R = _ziggurat_tables()
+_ZIG_INV_R = 1.0 / _ZIG_R
+_TWO_M53 = 2.0**-53
+
+
+@numba.njit(inline="always")
+def _rotl(x, k):  # pragma: no cover - compiled
+    return (x << np.uint64(k)) | (x >> np.uint64(64 - k))
+
+
+# The generator's state travels as four uint64 values returned with every draw, not as
+# an array: LLVM then keeps it in registers (an array state costs ~3x per draw).
+
+
+@numba.njit(inline="always")
+def _next_u64(s0, s1, s2, s3):  # pragma: no cover - compiled
+    """xoshiro256++ (Blackman & Vigna): return (output, new state)."""
+    result = _rotl(s0 + s3, 23) + s0
+    t = s1 << np.uint64(17)
+    s2 ^= s0
+    s3 ^= s1
+    s1 ^= s2
+    s0 ^= s3
+    s2 ^= t
+    s3 = _rotl(s3, 45)
+    return result, s0, s1, s2, s3
+
+
+@numba.njit(inline="always")
+def _uniform(s0, s1, s2, s3):  # pragma: no cover - compiled
+    """Uniform on [0, 1) with 53 random bits; returns (u, new state)."""
+    r, s0, s1, s2, s3 = _next_u64(s0, s1, s2, s3)
+    return (r >> np.uint64(11)) * _TWO_M53, s0, s1, s2, s3
+
+
+@numba.njit(inline="always")
+def _normal(s0, s1, s2, s3):  # pragma: no cover - compiled
+    """Standard normal deviate by numpy's ziggurat; returns (x, new state)."""
+    while True:
+        r, s0, s1, s2, s3 = _next_u64(s0, s1, s2, s3)
+        idx = np.int64(r & np.uint64(0xFF))
+        r >>= np.uint64(8)
+        negative = (r & np.uint64(1)) != 0
+        # < 2**52, so a signed integer: its conversion to float is one instruction.
+        rabs = np.int64((r >> np.uint64(1)) & np.uint64(0x000FFFFFFFFFFFFF))
+        x = rabs * _WI[idx]
+        if negative:
+            x = -x
+        if rabs < _KI[idx]:
+            return x, s0, s1, s2, s3  # inside the layer's rectangle: ~99 % of draws
+        if idx == 0:
+            # The tail beyond _ZIG_R (Marsaglia 1964).
+            while True:
+                u1, s0, s1, s2, s3 = _uniform(s0, s1, s2, s3)
+                u2, s0, s1, s2, s3 = _uniform(s0, s1, s2, s3)
+                xx = -_ZIG_INV_R * math.log1p(-u1)
+                yy = -math.log1p(-u2)
+                if yy + yy > xx * xx:
+                    if (rabs >> 8) & 1:
+                        return -(_ZIG_R + xx), s0, s1, s2, s3
+                    return _ZIG_R + xx, s0, s1, s2, s3
+        else:
+            u, s0, s1, s2, s3 = _uniform(s0, s1, s2, s3)
+            if (_FI[idx - 1] - _FI[idx]) * u + _FI[idx] < math.exp(-0.5 * x * x):
+                return x, s0, s1, s2, s3
+
+
+@numba.njit(cache=_CACHE)
+def fill_normal(state, out):  # pragma: no cover - compiled
+    """Fill ``out`` with standard normal deviates (for tests of the generator)."""
+    s0, s1, s2, s3 = state[0], state[1], state[2], state[3]
+    for i in range(out.size):
+        out[i], s0, s1, s2, s3 = _normal(s0, s1, s2, s3)
+    state[0], state[1], state[2], state[3] = s0, s1, s2, s3
+
+
+def seed_state(rng: np.random.Generator) -> np.ndarray:
+    """A xoshiro256++ state drawn from ``rng`` (never all zero)."""
+    state = rng.integers(0, np.iinfo(np.uint64).max, size=4, dtype=np.uint64, endpoint=True)
+    if not state.any():
+        state[0] = 1
+    return state
+
+
+# --------------------------------------------------------------------------------------
+# Leaky integrate-and-fire
+# --------------------------------------------------------------------------------------
+
+
+#: Fine steps jumped at once while a neuron is far below threshold.
+MACRO_STEPS = 10
+# A jump is taken as it stands when the Brownian-bridge probability of a threshold
+# crossing between its ends is below e^-50; the per-step test of the model ignores
+# probabilities below e^-40, so a skipped jump hides no spike the model would fire.
+_SKIP_EXPONENT = 50.0
+
+
+def lif_jump_tables(
+    decay: float, step_sd: float, bridge_var: float, k_max: int
+) -> tuple[np.ndarray, ...]:
+    """Coefficients of K-step jumps and of the bridge that refines them.
+
+    With ``Y = V - μ`` (μ constant over the jump) one step is ``Y' = a Y + s ξ``, so
+    after ``K`` steps ``Y_K = a^K Y_0 + S_K ζ`` with ``S_K² = s² (1 - a^2K) / (1 - a²)``.
+    Given ``Y_j`` and ``Y_K``, ``r = K - j`` steps apart, ``Y_{j+1}`` is Gaussian with
+    mean ``α_r Y_j + β_r Y_K`` and SD ``γ_r``, so a jump can be refined step by step
+    into exactly the path the single-step recursion would have drawn.
+    """
+    a, s2 = decay, step_sd * step_sd
+    k = np.arange(k_max + 1)
+    var = s2 * (1.0 - a ** (2.0 * k)) / (1.0 - a * a)  # variance of Y_K given Y_0
+    jump_decay = a**k
+    jump_sd = np.sqrt(var)
+    # Skip the refinement when (θ - V_0)(θ - V_K) > this (both ends below θ).
+    skip_product = 0.5 * _SKIP_EXPONENT * bridge_var * np.maximum(k, 1)
+    alpha = np.zeros(k_max + 1)
+    beta = np.zeros(k_max + 1)
+    gamma = np.zeros(k_max + 1)
+    beta[1] = 1.0  # one step left: the next value is the end itself
+    for r in range(2, k_max + 1):
+        precision = 1.0 / s2 + a ** (2.0 * (r - 1)) / var[r - 1]
+        alpha[r] = (a / s2) / precision
+        beta[r] = (a ** (r - 1) / var[r - 1]) / precision
+        gamma[r] = math.sqrt(1.0 / precision)
+    return jump_decay, jump_sd, skip_product, alpha, beta, gamma
+
+
+# Cells whose input traces are converted to μ together: 8 float64 = one cache line of
+# each row of the (n_samples, n_cells) rate array.
+_LIF_CELL_BLOCK = 8
+
+
+@numba.njit(cache=_CACHE, nogil=True)
+def _mu_block(rates, c0, nb, inverse, out):  # pragma: no cover - compiled
+    """μ of cells ``c0 … c0 + nb - 1`` for every sample (rows of ``out``).
+
+    Evaluates the monotone cubic of :func:`v1lab.spikes._inverse_siegert` (breakpoints
+    ``x`` in log-rate, coefficients ``c`` highest power first, as in scipy's PPoly).
+    """
+    x, c, rate_lo, mu_silent = inverse
+    n_pieces = x.size - 1
+    n_samples = rates.shape[0]
+    for s in range(n_samples):
+        for b in range(nb):
+            r = rates[s, c0 + b]
+            if r <= rate_lo:
+                out[b, s] = mu_silent
+                continue
+            lr = math.log(r)
+            lo = 0
+            hi = n_pieces - 1
+            while lo < hi:  # last piece whose left breakpoint is <= lr
+                mid = (lo + hi + 1) >> 1
+                if x[mid] <= lr:
+                    lo = mid
+                else:
+                    hi = mid - 1
+            d = lr - x[lo]
+            out[b, s] = ((c[0, lo] * d + c[1, lo]) * d + c[2, lo]) * d + c[3, lo]
+
+
+@numba.njit(cache=_CACHE, nogil=True)
+def lif_trains(
+    rates,
+    inverse,
+    sample_of_step,
+    run_end,
+    n_trials,
+    dt_s,
+    decay,
+    step_sd,
+    bridge_var,
+    near_level,
+    theta,
+    v_reset,
+    refractory_s,
+    duration_s,
+    tables,
+    state,
+):  # pragma: no cover - compiled
+    """Integrate every neuron of every trial; return (times, indptr) in trial-major CSR.
+
+    The update, spike timing, Brownian-bridge crossing test and refractory clamp are
+    those of :func:`v1lab.spikes._lif_run`, neuron by neuron instead of step by step. A
+    free neuron jumps up to :data:`MACRO_STEPS` steps (within one input sample, where μ
+    is constant) with one normal deviate; only when the jump's ends come close enough
+    to threshold for a crossing to be possible is it refined into its single steps by
+    sampling the exact Gaussian bridge, and the per-step model run on them. Far below
+    threshold most jumps are taken whole, so a neuron costs a fraction of a normal
+    deviate per step.
+    """
+    jump_decay, jump_sd, skip_product, alpha, beta, gamma = tables
+    k_max = jump_decay.size - 1
+    n_samples, n_cells = rates.shape
+    n_steps = sample_of_step.size
+    n_trains = n_trials * n_cells
+    counts = np.zeros(n_trains, np.int64)
+    cap = 1 << 16
+    buf = np.empty(cap)
+    n_buf = 0
+    s0, s1, s2, s3 = state[0], state[1], state[2], state[3]
+    mu_rows = np.empty((_LIF_CELL_BLOCK, n_samples))
+    for cell in range(n_cells):
+        b = cell % _LIF_CELL_BLOCK
+        if b == 0:
+            _mu_block(rates, cell, min(_LIF_CELL_BLOCK, n_cells - cell), inverse, mu_rows)
+        mu_row = mu_rows[b]
+        for trial in range(n_trials):
+            v = v_reset
+            free_until = 0.0
+            m = 0
+            step = 0
+            while step < n_steps:
+                if free_until > step * dt_s:
+                    # Clamped at reset until the first step that starts at or after the
+                    # end of the refractory period.
+                    v = v_reset
+                    step += 1
+                    continue
+                mu = mu_row[sample_of_step[step]]
+                n_jump = min(k_max, run_end[step] - step)
+                y0 = v - mu
+                y_end = y0
+                if n_jump > 1:
+                    z, s0, s1, s2, s3 = _normal(s0, s1, s2, s3)
+                    y_end = jump_decay[n_jump] * y0 + jump_sd[n_jump] * z
+                    gap0 = theta - v
+                    gap1 = theta - (mu + y_end)
+                    if gap0 > 0.0 and gap1 > 0.0 and gap0 * gap1 > skip_product[n_jump]:
+                        v = mu + y_end
+                        step += n_jump
+                        continue
+                # Refine: the single steps of the model, drawn from the bridge to y_end
+                # (or, for a jump of one step, from the one-step recursion).
+                y = y0
+                for r in range(n_jump, 0, -1):
+                    if n_jump == 1:
+                        z, s0, s1, s2, s3 = _normal(s0, s1, s2, s3)
+                        y_new = decay * y + step_sd * z
+                    elif r == 1:
+                        y_new = y_end
+                    else:
+                        z, s0, s1, s2, s3 = _normal(s0, s1, s2, s3)
+                        y_new = alpha[r] * y + beta[r] * y_end + gamma[r] * z
+                    v_old = mu + y
+                    v_new = mu + y_new
+                    t0 = step * dt_s
+                    t_spike = -1.0
+                    if v_new >= theta:
+                        t_spike = t0 + (theta - v_old) / (v_new - v_old) * dt_s
+                    elif v_new > near_level or v_old > near_level:
+                        # An excursion above threshold between the two samples.
+                        p = math.exp(-2.0 * (theta - v_old) * (theta - v_new) / bridge_var)
+                        u, s0, s1, s2, s3 = _uniform(s0, s1, s2, s3)
+                        if u < p:
+                            t_spike = t0 + 0.5 * dt_s
+                    step += 1
+                    if t_spike >= 0.0:
+                        # The rest of the jump is discarded: after the reset the path
+                        # continues with fresh noise.
+                        y = v_reset - mu
+                        free_until = t_spike + refractory_s
+                        if t_spike < duration_s:
+                            if n_buf == cap:
+                                grown = np.empty(2 * cap)
+                                grown[:cap] = buf
+                                buf = grown
+                                cap *= 2
+                            buf[n_buf] = t_spike
+                            n_buf += 1
+                            m += 1
+                        break
+                    y = y_new
+                v = mu + y
+            counts[trial * n_cells + cell] = m
+    state[0], state[1], state[2], state[3] = s0, s1, s2, s3
+    # Spikes were written cell after cell (all trials of a cell together); reorder them
+    # into trial-major trains.
+    indptr = np.zeros(n_trains + 1, np.int64)
+    for k in range(n_trains):
+        indptr[k + 1] = indptr[k] + counts[k]
+    times = np.empty(n_buf)
+    src = 0
+    for cell in range(n_cells):
+        for trial in range(n_trials):
+            k = trial * n_cells + cell
+            dst = indptr[k]
+            for i in range(counts[k]):
+                times[dst + i] = buf[src + i]
+            src += counts[k]
+    return times, indptr
