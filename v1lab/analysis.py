@@ -77,6 +77,7 @@ from typing import Any
 import numpy as np
 
 from v1lab._validate import ParameterError, check_choice, check_number
+from v1lab.cortex import gabor
 
 __all__ = [
     "MAX_FIT_CELLS",
@@ -1548,14 +1549,17 @@ def make_gabor(
     >>> float(make_gabor(0.0, 0.0)), round(float(make_gabor(0.0, 0.625)), 3)  # half a period up
     (1.0, -0.458)
     """
-    x = np.asarray(x_deg, dtype=float) - x0_deg
-    y = np.asarray(y_deg, dtype=float) - y0_deg
-    th = math.radians(orientation_deg)
-    u = -x * math.sin(th) + y * math.cos(th)
-    v = x * math.cos(th) + y * math.sin(th)
-    envelope = np.exp(-0.5 * (u / sigma_across_deg) ** 2 - 0.5 * (v / sigma_along_deg) ** 2)
-    carrier = np.cos(2 * np.pi * spatial_frequency_cpd * u + np.radians(phase_deg))
-    return amplitude * envelope * carrier
+    return amplitude * gabor(
+        x_deg,
+        y_deg,
+        x0_deg=x0_deg,
+        y0_deg=y0_deg,
+        orientation_deg=orientation_deg,
+        spatial_frequency_cpd=spatial_frequency_cpd,
+        phase_deg=phase_deg,
+        sigma_across_deg=sigma_across_deg,
+        sigma_along_deg=sigma_along_deg,
+    )
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,7 @@ __all__ = [
     "CELL_TYPES",
     "Population",
     "V1Layer",
+    "gabor",
     "make_gabor_weights",
     "make_population",
     "population_from_cells",
@@ -368,9 +369,45 @@ def make_gabor_weights(
     >>> g[:, 0].round(3).tolist()  # half a period across a horizontal bar flips the sign
     [1.0, -0.882]
     """
-    dx = positions_deg[:, 0:1] - x_deg[None, :]
-    dy = positions_deg[:, 1:2] - y_deg[None, :]
-    theta = np.deg2rad(orientation_deg)[None, :]
+    return gabor(
+        positions_deg[:, 0:1],
+        positions_deg[:, 1:2],
+        x0_deg=np.asarray(x_deg)[None, :],
+        y0_deg=np.asarray(y_deg)[None, :],
+        orientation_deg=np.asarray(orientation_deg)[None, :],
+        spatial_frequency_cpd=np.asarray(spatial_frequency_cpd)[None, :],
+        phase_deg=np.asarray(phase_deg)[None, :],
+        sigma_across_deg=np.asarray(sigma_across_deg)[None, :],
+        sigma_along_deg=np.asarray(sigma_along_deg)[None, :],
+    )
+
+
+def gabor(
+    x_deg: Any,
+    y_deg: Any,
+    *,
+    x0_deg: Any = 0.0,
+    y0_deg: Any = 0.0,
+    orientation_deg: Any = 0.0,
+    spatial_frequency_cpd: Any = 0.8,
+    phase_deg: Any = 0.0,
+    sigma_across_deg: Any = 0.5,
+    sigma_along_deg: Any = 0.8,
+) -> np.ndarray:
+    """The 2-D Gabor of v1lab's receptive fields, broadcasting over every argument.
+
+    With ``u`` the coordinate from ``(x0, y0)`` along ``orientation + 90°`` (across the
+    preferred bar) and ``v`` along the bar:
+    ``exp(−u²/2σ_u² − v²/2σ_v²) cos(2π f u + phase)`` (Jones & Palmer 1987).
+
+    Examples
+    --------
+    >>> float(gabor(0.0, 0.0)), round(float(gabor(0.0, 0.625)), 3)  # half a period up
+    (1.0, -0.458)
+    """
+    dx = np.asarray(x_deg, dtype=float) - x0_deg
+    dy = np.asarray(y_deg, dtype=float) - y0_deg
+    theta = np.deg2rad(orientation_deg)
     u = -dx * np.sin(theta) + dy * np.cos(theta)
     v = dx * np.cos(theta) + dy * np.sin(theta)
     envelope = np.exp(-0.5 * (u / sigma_across_deg) ** 2 - 0.5 * (v / sigma_along_deg) ** 2)
