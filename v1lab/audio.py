@@ -1772,24 +1772,16 @@ def render_condition_audio(
 def make_demo_conditions(recording: Any, cell: int) -> tuple[int, int] | None:
     """Condition ids of the slit at the cell's preferred direction and the orthogonal one.
 
+    The same pair the report plays (:func:`v1lab.analysis.compute_demo_conditions`).
     Returns None when the protocol does not move stimuli in several directions.
     """
-    from v1lab.analysis import compute_direction_tuning
+    from v1lab.analysis import compute_demo_conditions, compute_design
 
-    tuning = compute_direction_tuning(recording)
-    if tuning is None:
+    design = compute_design(recording)
+    if design.direction_kind is None:
         return None
-    directions, mean, _ = tuning
-    preferred = float(directions[np.argmax(mean[:, cell])])
-    p = recording.presentations
-    ids, dirs = p["stimulus_condition_id"], p["direction_deg"]
-
-    def nearest(target: float) -> int:
-        gap = np.abs((dirs - target + 180.0) % 360.0 - 180.0)
-        gap = np.where(np.isfinite(gap), gap, np.inf)
-        return int(ids[np.argmin(gap)])
-
-    return nearest(preferred), nearest(preferred + 90.0)
+    preferred, orthogonal = compute_demo_conditions(recording, cell, design=design)
+    return None if orthogonal is None else (preferred, orthogonal)
 
 
 def render_demo(
