@@ -150,6 +150,36 @@ def test_oblique_bar_matches_brute_force_coverage():
     np.testing.assert_allclose(one_frame(bar), supersample(inside), atol=2e-3)
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_bar_window_equals_full_field_integral(seed):
+    # Bars are integrated only in a window round their bounding box; the result must be
+    # the full-field integral bit for bit, also across the border and wholly off the field.
+    rng = np.random.default_rng(seed)
+    grid = RetinaGrid(extent_deg=float(rng.choice([4.0, 7.3])), pixels_per_deg=5.5)
+    t = np.linspace(0.0, 0.99, 23)
+    for _ in range(12):
+        bar = Bar(
+            contrast=float(rng.choice([1.0, -0.4])),
+            direction_deg=float(rng.uniform(0.0, 360.0)),
+            width_deg=float(rng.uniform(0.05, 1.5)),
+            length_deg=float(rng.uniform(0.1, 3.0)),
+            speed_deg_s=float(rng.uniform(0.5, 12.0)),
+            x_deg=float(rng.uniform(-5.0, 5.0)),
+            y_deg=float(rng.uniform(-5.0, 5.0)),
+            duration_s=1.0,
+        )
+        xe, ye = grid._edges()
+        offset = bar.speed_deg_s * (t - 0.5)
+        rad = math.radians(bar.direction_deg)
+        cx = bar.x_deg + offset * math.cos(rad)
+        cy = bar.y_deg + offset * math.sin(rad)
+        vx, vy = stimulus_module._bar_outline(bar)
+        full = bar.contrast * stimulus_module._polygon_coverage(
+            vx, vy, xe[None, :] - cx[:, None], ye[None, :] - cy[:, None], grid.pixel_deg**2
+        )
+        np.testing.assert_array_equal(render_frames(bar, grid, t), full.astype(np.float32))
+
+
 def test_dark_bar_is_negative_and_outside_is_grey():
     frame = one_frame(Bar(contrast=-0.5, orientation_deg=0, width_deg=0.5, length_deg=2.0))
     assert frame.min() == pytest.approx(-0.5)

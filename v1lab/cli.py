@@ -7,6 +7,7 @@ run folder. Every problem with the input is reported in one line before any work
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -157,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace, out: TextIO) -> int:
     from v1lab.experiment import check_resources, run_protocol
+    from v1lab.figure_worker import start_figure_worker
     from v1lab.io import check_run_folder, default_run_folder
 
     protocol = _load(args)
@@ -171,18 +173,21 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
             f"seed {protocol.seed}\n"
         )
     tic = time.perf_counter()
-    recording = run_protocol(protocol, progress=None if args.quiet else _progress_printer(out))
-    if args.listen is not None and not 0 <= args.listen < recording.n_cells:
-        raise ParameterError(
-            "--listen", args.listen, f"expected a cell in [0, {recording.n_cells - 1}]"
-        )
-    if not args.quiet:
-        out.write(f"simulated in {time.perf_counter() - tic:.1f} s; writing {folder} …\n")
-    sound: dict[str, Any] = {}
-    save_recording_folder(
-        recording, folder, overwrite=args.overwrite, audio=not args.no_audio,
-        listen=args.listen, sound=sound,
-    )  # fmt: skip
+    # Started now, so that its imports overlap the simulation; it draws figures later.
+    worker = start_figure_worker(protocol.population.n_cells)
+    with worker if worker is not None else contextlib.nullcontext():
+        recording = run_protocol(protocol, progress=None if args.quiet else _progress_printer(out))
+        if args.listen is not None and not 0 <= args.listen < recording.n_cells:
+            raise ParameterError(
+                "--listen", args.listen, f"expected a cell in [0, {recording.n_cells - 1}]"
+            )
+        if not args.quiet:
+            out.write(f"simulated in {time.perf_counter() - tic:.1f} s; writing {folder} …\n")
+        sound: dict[str, Any] = {}
+        save_recording_folder(
+            recording, folder, overwrite=args.overwrite, audio=not args.no_audio,
+            listen=args.listen, sound=sound, figure_worker=worker,
+        )  # fmt: skip
     out.write(f"{folder}\n" if args.quiet else f"Run folder: {folder}\n")
     if args.play:
         _play(recording, folder, sound, args, out)
@@ -252,23 +257,27 @@ def save_recording_folder(
     audio: bool = True,
     listen: int | None = None,
     sound: dict[str, Any] | None = None,
+    figure_worker: Any = None,
 ) -> Path:
     """Write the full run folder: data files, metrics.csv, figures, audio/ and report.html.
 
     ``sound``, if given, receives what :func:`v1lab.audio.save_run_audio` returned.
+    With a :class:`v1lab.figure_worker.FigureWorker`, figures are drawn in it while the
+    data files and the audio are written, and in this process once those are done.
     """
     from v1lab.analysis import compute_metrics
+    from v1lab.figure_worker import FigureBatch
     from v1lab.io import save_run, save_table_csv
-    from v1lab.plots import save_run_figures
     from v1lab.report import save_report
 
     metrics = compute_metrics(recording)
+    figures = FigureBatch(recording, metrics, worker=figure_worker)
 
     def write_metrics(rec: Any, tmp: Path) -> None:
         save_table_csv(tmp / "metrics.csv", metrics)
 
     def write_figures(rec: Any, tmp: Path) -> None:
-        save_run_figures(rec, tmp / "figures", metrics)
+        figures.write(tmp / "figures")
 
     def write_report(rec: Any, tmp: Path) -> None:
         save_report(rec, tmp, metrics, audio=audio)
@@ -280,11 +289,16 @@ def save_recording_folder(
         if sound is not None:
             sound.update(result)
 
-    writers = {"metrics.csv": write_metrics, "figures": write_figures}
+    # Audio before figures: with a helper process the figures are being drawn meanwhile.
+    writers = {"metrics.csv": write_metrics}
     if audio:
         writers["audio"] = write_audio
+    writers["figures"] = write_figures
     writers["report.html"] = write_report
-    return save_run(recording, folder, overwrite=overwrite, extra=writers)
+    try:
+        return save_run(recording, folder, overwrite=overwrite, extra=writers)
+    finally:
+        figures.cancel()
 
 
 if __name__ == "__main__":  # pragma: no cover

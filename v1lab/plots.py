@@ -18,7 +18,7 @@ signed maps, ``viridis`` for magnitudes).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -338,6 +338,7 @@ class _Run:
     mean: np.ndarray
     sem: np.ndarray
     baseline: np.ndarray
+    cache: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def make(cls, recording: Any, metrics: Mapping[str, np.ndarray] | None = None) -> _Run:
@@ -415,8 +416,15 @@ def plot_cell_tuning(
         if flag
     ]
     n_rows = 2 + (1 if extra else 0)
-    fig = plt.figure(figsize=(7.4, 3.0 * n_rows + 0.4), layout="constrained")
-    grid = fig.add_gridspec(n_rows, 2, height_ratios=[1.0] * (n_rows - 1) + [1.15])
+    height_in = 3.0 * n_rows + 0.4
+    fig = plt.figure(figsize=(7.4, height_in))
+    # A fixed layout (margins in inches, room for 3-digit rates): constrained layout
+    # would lay out the same card again for every cell and doubles its drawing time.
+    grid = fig.add_gridspec(
+        n_rows, 2, height_ratios=[1.0] * (n_rows - 1) + [1.15],
+        left=0.62 / 7.4, right=1.0 - 0.25 / 7.4, bottom=0.5 / height_in,
+        top=1.0 - 0.75 / height_in, wspace=0.3, hspace=0.36,
+    )  # fmt: skip
     ax_polar = fig.add_subplot(grid[0, 0], projection="polar")
     ax_lin = fig.add_subplot(grid[0, 1])
     pref_dir = float(pop.preferred_direction_deg[cell])
@@ -442,7 +450,7 @@ def plot_cell_tuning(
         if along == "spatial_frequency_cpd":
             ax.axvline(float(pop.spatial_frequency_cpd[cell]), color="0.3", ls="--", lw=1)
     best, other = compute_demo_conditions(recording, cell, design=run.design, mean=run.mean)
-    bottom = grid[n_rows - 1, :].subgridspec(1, 2)
+    bottom = grid[n_rows - 1, :].subgridspec(1, 2, wspace=0.3)
     for k, (condition, name) in enumerate(((best, "preferred"), (other, "turned 90°"))):
         if condition is None:
             continue
@@ -473,7 +481,13 @@ def plot_population_tuning(recording: Any, *, _run: Any = None, cells: Any = Non
     n = len(cells)
     cols = int(np.ceil(np.sqrt(n)))
     rows = int(np.ceil(n / cols))
-    fig = plt.figure(figsize=(1.9 * cols, 2.0 * rows + 0.4), layout="constrained")
+    height_in = 2.0 * rows + 0.4
+    fig = plt.figure(figsize=(1.9 * cols, height_in))
+    # Fixed margins: the panels carry no tick labels, so nothing varies from run to run.
+    fig.subplots_adjust(
+        left=0.03, right=0.97, bottom=0.1 / height_in, top=1.0 - 0.75 / height_in,
+        wspace=0.25, hspace=0.45,
+    )  # fmt: skip
     pop = recording.population
     for k, cell in enumerate(cells):
         ax = fig.add_subplot(rows, cols, k + 1, projection="polar")
@@ -1031,23 +1045,6 @@ def save_figure(fig: Any, path: str | Path, *, dpi: int = 150) -> Path:
     return path
 
 
-def _save(fig: Any, folder: Path, stem: str, formats: Sequence[str], dpi: int) -> list[Path]:
-    import io
-
-    from v1lab.io import write_atomic
-
-    plt = _pyplot()
-    paths = []
-    for fmt in formats:
-        buf = io.BytesIO()
-        fig.savefig(buf, format=fmt, dpi=dpi)
-        path = folder / f"{stem}.{fmt}"
-        write_atomic(path, buf.getvalue())
-        paths.append(path)
-    plt.close(fig)
-    return paths
-
-
 def _example_cells(n_cells: int, limit: int = MAX_CELL_FIGURES) -> list[int]:
     if n_cells <= limit:
         return list(range(n_cells))
@@ -1061,6 +1058,7 @@ def save_run_figures(
     *,
     formats: Sequence[str] = ("png",),
     dpi: int = 150,
+    worker: Any = None,
 ) -> list[Path]:
     """Write every figure a run of this protocol should have into ``folder``.
 
@@ -1090,67 +1088,128 @@ def save_run_figures(
         File formats, e.g. ``("png", "svg")``.
     dpi : int
         Resolution of raster formats.
+    worker : v1lab.figure_worker.FigureWorker, optional
+        A helper process that draws part of the figures in parallel (the files are the
+        same, byte for byte, whichever process drew them).
 
     Returns
     -------
     list of pathlib.Path
     """
-    from v1lab.analysis import compute_spot_maps, compute_sta
+    from v1lab.figure_worker import FigureBatch
 
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    run = _Run.make(recording, metrics)
+    return FigureBatch(recording, metrics, formats=formats, dpi=dpi, worker=worker).write(folder)
+
+
+@dataclass(frozen=True)
+class _FigureJob:
+    """One entry of a run's figure list: which builder draws it, for which cell, as what."""
+
+    kind: str
+    stem: str
+    cell: int = -1
+
+
+def _figure_jobs(recording: Any, run: _Run) -> list[_FigureJob]:
+    """The figures :func:`save_run_figures` writes for this run, in order."""
     design = run.design
     cells = _example_cells(recording.n_cells)
     width = max(3, len(str(recording.n_cells - 1)))
-    paths: list[Path] = []
+    jobs: list[_FigureJob] = []
 
-    def stem(prefix: str, cell: int) -> str:
-        return f"{prefix}_cell_{cell:0{width}d}"
-
-    def save(fig: Any, stem: str) -> None:
-        if fig is not None:
-            paths.extend(_save(fig, folder, stem, formats, dpi))
+    def per_cell(kind: str) -> None:
+        jobs.extend(_FigureJob(kind, f"{kind}_cell_{c:0{width}d}", c) for c in cells)
 
     if design.direction_kind is not None:
-        for cell in cells:
-            save(plot_cell_tuning(recording, cell, _run=run), stem("tuning", cell))
-        save(plot_population_tuning(recording, _run=run, cells=cells), "population_tuning")
+        per_cell("tuning")
+        jobs.append(_FigureJob("population_tuning", "population_tuning"))
     if design.direction_kind == "grating" and "f1_f0" in run.metrics:
-        plt = _pyplot()
-        fig, ax = plt.subplots(figsize=(4.5, 3.8), layout="constrained")
+        jobs.append(_FigureJob("f1_f0", "f1_f0"))
+    if design.contrast_series and design.direction_kind is not None:
+        per_cell("contrast")
+    if design.length_tuning:
+        jobs.append(_FigureJob("length_tuning", "length_tuning"))
+    if design.spot_map:
+        per_cell("spot_maps")
+    if design.sparse_noise:
+        per_cell("sta")
+    if design.sheet and _cached(run, "sheet") is not None:
+        jobs.append(_FigureJob("sheet", "orientation_map"))
+    if not jobs:
+        per_cell("responses")
+    if recording.n_cells >= 8:
+        jobs.append(_FigureJob("population_summary", "population_summary"))
+    if recording.protocol.spiking.model == "hodgkin_huxley" and recording.condition_rates:
+        jobs.append(_FigureJob("membrane", "membrane"))
+    return jobs
+
+
+def _cached(run: _Run, what: str) -> Any:
+    """Analyses several figures share, computed once per process."""
+    if what not in run.cache:
+        from v1lab import analysis
+
+        if what == "spot_maps":
+            run.cache[what] = analysis.compute_spot_maps(run.recording, baseline_hz=run.baseline)
+        elif what == "sta":
+            run.cache[what] = analysis.compute_sta(run.recording)
+        else:
+            from v1lab.maps import compute_map_summary
+
+            run.cache[what] = compute_map_summary(run.recording, run.metrics)
+    return run.cache[what]
+
+
+def _build_figures(job: _FigureJob, run: _Run) -> list[tuple[str, Any]]:
+    """Draw one job's figures: ``[(stem, figure), ...]`` (a builder may draw none)."""
+    rec, cell, kind = run.recording, job.cell, job.kind
+    if kind == "tuning":
+        fig = plot_cell_tuning(rec, cell, _run=run)
+    elif kind == "population_tuning":
+        fig = plot_population_tuning(rec, _run=run, cells=_example_cells(rec.n_cells))
+    elif kind == "f1_f0":
+        fig, ax = _pyplot().subplots(figsize=(4.5, 3.8), layout="constrained")
         plot_f1_f0_histogram(run.metrics["f1_f0"], run.metrics.get("cell_type"), ax=ax)
         ax.set_title("Response modulation at the preferred grating", fontsize=9)
-        save(fig, "f1_f0")
-    if design.contrast_series and design.direction_kind is not None:
-        for cell in cells:
-            save(plot_cell_contrast(recording, cell, _run=run), stem("contrast", cell))
-    if design.length_tuning:
-        save(plot_population_length_tuning(recording, _run=run, cells=cells), "length_tuning")
-    if design.spot_map:
-        maps = compute_spot_maps(recording, baseline_hz=run.baseline)
-        for cell in cells:
-            save(plot_cell_spot_maps(recording, cell, maps, _run=run), stem("spot_maps", cell))
-    if design.sparse_noise:
-        sta = compute_sta(recording)
-        for cell in cells:
-            save(plot_cell_sta(recording, cell, sta, _run=run), stem("sta", cell))
-    if design.sheet:
-        from v1lab.maps import compute_map_summary
+    elif kind == "contrast":
+        fig = plot_cell_contrast(rec, cell, _run=run)
+    elif kind == "length_tuning":
+        fig = plot_population_length_tuning(rec, _run=run, cells=_example_cells(rec.n_cells))
+    elif kind == "spot_maps":
+        fig = plot_cell_spot_maps(rec, cell, _cached(run, "spot_maps"), _run=run)
+    elif kind == "sta":
+        fig = plot_cell_sta(rec, cell, _cached(run, "sta"), _run=run)
+    elif kind == "sheet":
+        fig_o, fig_s = plot_sheet_maps(_cached(run, "sheet"))
+        return [("orientation_map", fig_o), ("selectivity_map", fig_s)]
+    elif kind == "responses":
+        fig = plot_condition_responses(rec, cell).figure
+    elif kind == "population_summary":
+        fig = plot_population_summary(run.metrics)
+    elif kind == "membrane":
+        fig = _membrane_figure(rec, run)
+    else:  # pragma: no cover - the job list and this switch are written together
+        raise ValueError(f"unknown figure kind {kind!r}")
+    return [] if fig is None else [(job.stem, fig)]
 
-        summary = compute_map_summary(recording, run.metrics)
-        if summary is not None:
-            fig_o, fig_s = plot_sheet_maps(summary)
-            save(fig_o, "orientation_map")
-            save(fig_s, "selectivity_map")
-    if not paths:
-        for cell in cells:
-            save(plot_condition_responses(recording, cell).figure, stem("responses", cell))
-    if recording.n_cells >= 8:
-        save(plot_population_summary(run.metrics), "population_summary")
-    if recording.protocol.spiking.model == "hodgkin_huxley" and recording.condition_rates:
-        save(_membrane_figure(recording, run), "membrane")
-    return paths
+
+def _render_figures(
+    job: _FigureJob, run: _Run, formats: Sequence[str], dpi: int
+) -> list[tuple[str, bytes]]:
+    """One job's files as ``[(file name, bytes), ...]``, ready to be written."""
+    import io
+
+    plt = _pyplot()
+    files = []
+    for stem, fig in _build_figures(job, run):
+        try:
+            for fmt in formats:
+                buf = io.BytesIO()
+                fig.savefig(buf, format=fmt, dpi=dpi)
+                files.append((f"{stem}.{fmt}", buf.getvalue()))
+        finally:
+            plt.close(fig)
+    return files
 
 
 def _membrane_figure(recording: Any, run: Any) -> Any:
