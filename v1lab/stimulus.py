@@ -1069,16 +1069,17 @@ def _bar_frames(bar: Bar, grid: RetinaGrid, t: np.ndarray) -> np.ndarray:
     # the cost of a sweep 5-40x. A pixel of margin on each side absorbs round-off in
     # the window's placement; the window's corners are the grid's own corner values, so
     # the result is the full-grid result, bit for bit.
-    win_x = math.ceil(2.0 * float(np.max(np.abs(vx))) / grid.pixel_deg) + 3
-    win_y = math.ceil(2.0 * float(np.max(np.abs(vy))) / grid.pixel_deg) + 3
+    half_w, half_h = float(np.max(np.abs(vx))), float(np.max(np.abs(vy)))
+    win_x = math.ceil(2.0 * half_w / grid.pixel_deg) + 3
+    win_y = math.ceil(2.0 * half_h / grid.pixel_deg) + 3
     if win_x * win_y * 2 > n * n:
         # Corners are expressed in the bar's frame so that round-off scales with its size.
         xs = xe[None, :] - cx[:, None]
         ys = ye[None, :] - cy[:, None]
         return bar.contrast * _polygon_coverage(vx, vy, xs, ys, area)
     half = 0.5 * grid.extent_deg
-    left = np.floor((cx - float(np.max(np.abs(vx))) + half) / grid.pixel_deg) - 1
-    top = np.floor((half - cy - float(np.max(np.abs(vy)))) / grid.pixel_deg) - 1
+    left = np.floor((cx - half_w + half) / grid.pixel_deg) - 1
+    top = np.floor((half - cy - half_h) / grid.pixel_deg) - 1
     # A window wholly off the field is clamped into the padding: its pixels are then
     # correctly 0 (the bar is not there) and the canvas stays small.
     col0 = np.clip(left, -win_x, n).astype(np.intp)
