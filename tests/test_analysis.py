@@ -31,6 +31,7 @@ from v1lab.analysis import (
     compute_sta,
     compute_suppression_index,
     compute_von_mises_fit,
+    compute_width_limit_deg,
     make_gabor,
     make_naka_rushton,
     make_von_mises,
@@ -347,6 +348,36 @@ def test_metrics_of_a_grating_contrast_series(grating_recording):
     err = (m["preferred_orientation_fit_deg"] - m["preferred_orientation_deg"] + 90) % 180 - 90
     assert np.all(np.abs(err) < 10)
     assert np.all(m["g_osi"] > 0.3)
+
+
+def test_widths_finer_than_the_sampling_are_reported_as_a_limit(grating_recording):
+    # 30° direction steps: orientations 30° apart, so widths below 15° are not measured.
+    directions = np.arange(0.0, 360.0, 30.0)
+    assert compute_width_limit_deg(np.mod(directions - 90.0, 180.0)) == 15.0
+    m = compute_metrics(grating_recording)
+    hwhh, below = m["hwhh_deg"], m["hwhh_below_deg"]
+    assert np.all(np.isfinite(hwhh) ^ np.isfinite(below))  # each cell one or the other
+    assert np.all(hwhh[np.isfinite(hwhh)] >= 15.0)
+    assert np.all(below[np.isfinite(below)] == 15.0)
+    assert np.all(np.isnan(m["bandwidth_deg"][np.isfinite(below)]))
+    # These two model cells are tuned more sharply than 30° sampling can tell.
+    assert np.isfinite(below).sum() == 2
+    for name in ("hwhh_deg_c010", "hwhh_deg_c030", "hwhh_deg_c100"):
+        widths = m[name]
+        assert np.all(widths[np.isfinite(widths)] >= 15.0)
+
+
+@pytest.mark.parametrize(
+    ("angles", "period", "limit"),
+    [
+        (np.arange(0, 180, 15.0), 180.0, 7.5),
+        (np.arange(0, 360, 45.0), 360.0, 22.5),
+        (np.array([350.0, 10.0, 30.0, 50.0]), 360.0, 10.0),  # the median step, across 0°
+        (np.array([0.0, 180.0, 0.0]), 180.0, np.nan),  # one distinct orientation
+    ],
+)
+def test_width_limit_is_half_the_sampling_step(angles, period, limit):
+    np.testing.assert_equal(compute_width_limit_deg(angles, period=period), limit)
 
 
 def test_condition_table_lists_every_condition(grating_recording):

@@ -461,8 +461,11 @@ def plot_cell_tuning(
     if np.isfinite(pref_dir):
         text += f", direction {pref_dir:.0f}°"
     hwhh = run.metrics.get("hwhh_deg")
+    below = run.metrics.get("hwhh_below_deg")
     if hwhh is not None and np.isfinite(hwhh[cell]):
         text += f"; HWHH {hwhh[cell]:.0f}°"
+    elif below is not None and np.isfinite(below[cell]):
+        text += f"; HWHH < {below[cell]:.3g}° (finer than the sampling)"
     f1f0 = run.metrics.get("f1_f0")
     if f1f0 is not None and np.isfinite(f1f0[cell]):
         text += f"; F1/F0 {f1f0[cell]:.2f}"
@@ -610,6 +613,10 @@ def plot_population_summary(metrics: Mapping[str, np.ndarray], *, title: str = "
         1, len(panels), figsize=(3.6 * len(panels), 3.6), layout="constrained", squeeze=False
     )
     for ax, (name, label, boundary, bins) in zip(axes[0], panels, strict=True):
+        below = np.asarray(metrics.get("hwhh_below_deg", []), dtype=float)
+        if name == "hwhh_deg" and np.any(np.isfinite(below)):
+            n_below = int(np.sum(np.isfinite(below)))
+            label += f"\n{n_below} more below {np.nanmax(below):.3g}° (unresolved)"
         plot_summary_histogram(
             metrics[name], ax=ax, xlabel=label, cell_types=metrics.get("cell_type"),
             ranges=PUBLISHED_RANGES.get(name, ()), boundary=boundary, bins=bins,
