@@ -137,3 +137,18 @@ def test_the_report_loads_in_headless_chromium(run_folder, tmp_path):
         line for line in result.stderr.splitlines() if "CONSOLE" in line and "ERROR" in line
     ]
     assert console_errors == []
+
+
+def test_summary_counts_unresolved_widths_beside_the_median():
+    import numpy as np
+
+    from v1lab.report import _summary_table
+
+    metrics = {
+        "cell_type": np.array(["simple", "simple", "simple", "complex"]),
+        "hwhh_deg": np.array([10.0, 14.0, np.nan, 20.0]),
+        "hwhh_below_deg": np.array([np.nan, np.nan, 7.5, np.nan]),
+    }
+    html_text = _summary_table(metrics)
+    assert "<td>12.00 (+1 below 7.5)</td>" in html_text
+    assert "<td>20.00</td>" in html_text

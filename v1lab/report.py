@@ -182,12 +182,20 @@ def _summary_table(metrics: Mapping[str, np.ndarray]) -> str:
         for k, _ in shown:
             v = np.asarray(metrics[k], dtype=float)[sel]
             v = v[np.isfinite(v)]
-            cells.append(f"<td>{np.median(v):.2f}</td>" if len(v) else "<td></td>")
+            text = f"{np.median(v):.2f}" if len(v) else ""
+            if k == "hwhh_deg" and "hwhh_below_deg" in metrics:
+                # Widths finer than the sampling are not in the median: say how many.
+                below = np.asarray(metrics["hwhh_below_deg"], dtype=float)[sel]
+                if np.any(np.isfinite(below)):
+                    n_below, limit = int(np.isfinite(below).sum()), float(np.nanmax(below))
+                    text += f" (+{n_below} below {limit:.3g})"
+            cells.append(f"<td>{html.escape(text)}</td>")
         rows.append(f"<tr>{''.join(cells)}</tr>")
     return (
         f'<table class="cells"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}'
         '</tbody></table><p class="note">Medians over the cells of each (ground-truth) '
-        "type.</p>"
+        "type; HWHHs finer than half the orientation step are counted beside them, not "
+        "in them.</p>"
     )
 
 
