@@ -8,7 +8,7 @@ import _audio_stack
 import numpy as np
 import pytest
 
-from v1lab.audio import load_wav, save_run_audio
+from v1lab.audio import load_wav, make_demo_conditions, save_run_audio
 from v1lab.cli import main
 from v1lab.experiment import run_protocol
 from v1lab.protocol import dump_toml, parse_protocol
@@ -149,3 +149,55 @@ def test_play_demo_through_a_real_device(tiny, tmp_path, capsys, jack_server):
 def test_list_devices_shows_the_virtual_card(jack_server, capsys):
     assert main(["--list-devices"]) == 0
     assert "JACK" in capsys.readouterr().out
+
+
+def _short_run(stimuli, cells):
+    data = {
+        "name": "demo_pairs", "seed": 6,
+        "retina": {"extent_deg": 6.0, "lgn_extent_deg": 3.0},
+        "population": {"cells": cells}, "trials": {"n_trials": 3, "isi_s": 0.3},
+        "stimuli": stimuli,
+    }  # fmt: skip
+    return run_protocol(parse_protocol(data))
+
+
+def test_length_demo_plays_the_best_bar_then_the_longest(tmp_path):
+    # Hubel & Wiesel (1965): an end-stopped cell falls silent when the slit grows long.
+    rec = _short_run(
+        [{"kind": "bar", "direction_deg": 0.0, "speed_deg_s": 4.0, "duration_s": 1.5,
+          "width_deg": 0.4, "length_deg": [0.5, 1.5, 6.0]}],
+        [{"type": "end_stopped", "orientation_deg": 90.0}],
+    )  # fmt: skip
+    best, longest = make_demo_conditions(rec, 0)
+    lengths = [c.length_deg for c in rec.conditions]
+    assert lengths[longest] == 6.0 and lengths[best] < 6.0
+    result = save_run_audio(rec, tmp_path, cell=0)
+    assert result["demo"].name == "demo_cell_000.wav"
+    assert "longest (6°)" in result["demo_text"]
+    # The demo is the best bar, a pause, then the longest: more spikes in the first half.
+    spikes = rec.spike_counts()[:, 0]
+    cid = rec.presentations["stimulus_condition_id"]
+    assert spikes[cid == best].mean() > 2 * spikes[cid == longest].mean()
+
+
+def test_spot_demo_plays_the_opposite_sign_at_the_same_place(tmp_path):
+    rec = _short_run(
+        [{"kind": "spot", "contrast": [1.0, -1.0], "radius_deg": 0.3, "duration_s": 0.2,
+          "x_deg": [-0.6, 0.0, 0.6], "y_deg": 0.0}],
+        [{"type": "simple", "orientation_deg": 90.0, "phase_deg": 0.0}],
+    )  # fmt: skip
+    best, other = make_demo_conditions(rec, 0)
+    a, b = rec.conditions[best], rec.conditions[other]
+    assert (a.x_deg, a.y_deg, a.radius_deg) == (b.x_deg, b.y_deg, b.radius_deg)
+    assert a.contrast == -b.contrast
+    text = save_run_audio(rec, tmp_path, cell=0)["demo_text"]
+    assert "then a dark one" in text or "then a light one" in text
+
+
+def test_nothing_to_contrast_means_no_demo(tmp_path):
+    rec = _short_run([{"kind": "full_field", "contrast": 1.0, "duration_s": 0.2}],
+                     [{"type": "complex", "orientation_deg": 0.0}])  # fmt: skip
+    assert make_demo_conditions(rec, 0) is None
+    result = save_run_audio(rec, tmp_path, cell=0)
+    assert result["demo"] is None and result["demo_text"] is None
+    assert not list((tmp_path / "audio").glob("demo_*"))

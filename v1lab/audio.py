@@ -80,6 +80,7 @@ __all__ = [
     "check_audio_output",
     "choose_electrode_cell",
     "condition_audio_names",
+    "describe_demo",
     "electrode_amplitudes",
     "iter_spike_audio",
     "list_devices",
@@ -1770,18 +1771,45 @@ def render_condition_audio(
 
 
 def make_demo_conditions(recording: Any, cell: int) -> tuple[int, int] | None:
-    """Condition ids of the slit at the cell's preferred direction and the orthogonal one.
+    """The two conditions of the demonstration: the cell's preferred one and its contrast.
 
-    The same pair the report plays (:func:`v1lab.analysis.compute_demo_conditions`).
-    Returns None when the protocol does not move stimuli in several directions.
+    The same pair the report plays (:func:`v1lab.analysis.compute_demo_conditions`):
+    the slit or grating at the preferred direction, then turned by 90° (Hubel & Wiesel
+    1959); the best bar, then the longest (an end-stopped cell falls silent; Hubel &
+    Wiesel 1965); the best spot, then one of the opposite sign at the same place (ON
+    and OFF subregions; Hubel & Wiesel 1959). None when the protocol has no such pair.
     """
-    from v1lab.analysis import compute_demo_conditions, compute_design
+    from v1lab.analysis import compute_demo_conditions
 
-    design = compute_design(recording)
-    if design.direction_kind is None:
-        return None
-    preferred, orthogonal = compute_demo_conditions(recording, cell, design=design)
-    return None if orthogonal is None else (preferred, orthogonal)
+    preferred, contrast = compute_demo_conditions(recording, cell)
+    return None if contrast is None else (preferred, contrast)
+
+
+def describe_demo(recording: Any, pair: tuple[int, int]) -> str:
+    """What the demonstration plays, in words (for the ``--play`` message)."""
+    first, second = (recording.conditions[c] for c in pair)
+    kind = first.kind
+    directions = [getattr(stim, "direction_deg", None) for stim in (first, second)]
+    if all(isinstance(d, float) and math.isfinite(d) for d in directions) and (
+        directions[0] != directions[1]
+    ):
+        thing = "the slit moving" if kind == "bar" else f"the {kind} drifting"
+        return (
+            f"{thing} in its preferred direction ({directions[0]:g}°), then turned by 90° "
+            f"({directions[1]:g}°)"
+        )
+    if kind == "bar":
+        return (
+            f"the best bar ({first.length_deg:g}° long), then the longest ({second.length_deg:g}°)"
+        )
+    if kind == "spot":
+        sign = "light" if first.contrast > 0 else "dark"
+        other = "dark" if first.contrast > 0 else "light"
+        return (
+            f"the best spot ({sign}, at {first.x_deg:g}°, {first.y_deg:g}°), then a {other} "
+            "one at the same place"
+        )
+    return "its preferred condition, then the contrasting one"
 
 
 def render_demo(
@@ -1791,12 +1819,15 @@ def render_demo(
     amplitudes: np.ndarray,
     fs_hz: int = 44100,
     rng: np.random.Generator | None = None,
+    pair: tuple[int, int] | None = None,
 ) -> np.ndarray | None:
-    """Hubel & Wiesel's demonstration: the preferred sweep, a pause, then the orthogonal one.
+    """Hubel & Wiesel's demonstration: the preferred condition, a pause, then its contrast.
 
-    Crackle, then near silence. None when the protocol has no direction tuning.
+    Crackle, then near silence (:func:`make_demo_conditions`: the orthogonal sweep, the
+    longest bar or the spot of opposite sign), or the ``pair`` of condition ids given.
+    None when the protocol has no such pair.
     """
-    pair = make_demo_conditions(recording, cell)
+    pair = make_demo_conditions(recording, cell) if pair is None else pair
     if pair is None:
         return None
     pause = np.zeros(round(0.5 * fs_hz), np.float32)
@@ -1820,15 +1851,16 @@ def save_run_audio(
     ``audio/session.wav`` is the whole session; ``audio/<parameters>.wav`` (e.g.
     ``orientation_090_dir_000.wav``) is each condition's first presentation with t = 0
     at its onset; ``audio/demo_cell_NNN.wav`` is :func:`render_demo` when the protocol
-    has direction tuning. The electrode is on ``cell`` (default
-    :func:`choose_electrode_cell`), with fainter neighbours unless ``neighbours=False``.
+    has a pair to contrast (directions, bar lengths or spots of both signs). The
+    electrode is on ``cell`` (default :func:`choose_electrode_cell`), with fainter
+    neighbours unless ``neighbours=False``.
     The sound is reproducible: its randomness follows the protocol's seed.
 
     Returns
     -------
     dict
-        ``cell``, ``amplitudes``, ``session``, ``conditions`` (paths) and ``demo`` (path
-        or None).
+        ``cell``, ``amplitudes``, ``session``, ``conditions`` (paths), ``demo`` (path
+        or None) and ``demo_text`` (:func:`describe_demo`, or None).
     """
     folder = Path(folder) / "audio"
     folder.mkdir(parents=True, exist_ok=True)
@@ -1854,16 +1886,20 @@ def save_run_audio(
             rng=np.random.default_rng([seed, 3, cid]),
         )
         paths.append(save_wav(folder / f"{name}.wav", audio, fs_hz))
-    demo = render_demo(
-        recording, cell, amplitudes=amplitudes, fs_hz=fs_hz, rng=np.random.default_rng([seed, 4])
-    )
-    demo_path = (
-        save_wav(folder / f"demo_cell_{cell:03d}.wav", demo, fs_hz) if demo is not None else None
-    )
+    pair = make_demo_conditions(recording, cell)
+    demo_path = demo_text = None
+    if pair is not None:
+        demo = render_demo(
+            recording, cell, amplitudes=amplitudes, fs_hz=fs_hz,
+            rng=np.random.default_rng([seed, 4]), pair=pair,
+        )  # fmt: skip
+        demo_path = save_wav(folder / f"demo_cell_{cell:03d}.wav", demo, fs_hz)
+        demo_text = describe_demo(recording, pair)
     return {
         "cell": cell,
         "amplitudes": amplitudes,
         "session": session,
         "conditions": paths,
         "demo": demo_path,
+        "demo_text": demo_text,
     }

@@ -216,7 +216,8 @@ def _play(
     demo = sound.get("demo")
     if demo is None:
         out.write(
-            "v1lab: nothing to play: this protocol does not sweep the slit in several directions\n"
+            "v1lab: nothing to play: this protocol has no pair of conditions to contrast "
+            "(directions, bar lengths or light and dark spots)\n"
         )
         return
     problem = check_audio_output(args.device)
@@ -226,8 +227,7 @@ def _play(
     cell = sound["cell"]
     audio, fs = load_wav(Path(folder) / "audio" / Path(demo).name)
     out.write(
-        f"Playing cell {cell} ({recording.population.cell_type[cell]}): the slit at its preferred "
-        "direction, then at the orthogonal one …\n"
+        f"Playing cell {cell} ({recording.population.cell_type[cell]}): {sound['demo_text']} …\n"
     )
     result = play_audio(audio, fs, device=args.device)
     underflows = result.underflows
