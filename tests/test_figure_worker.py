@@ -107,3 +107,66 @@ def test_helper_only_where_it_pays(monkeypatch):
     finally:
         if worker is not None:
             worker.close()
+
+
+def _helpers_started(monkeypatch):
+    """Record every FigureWorker the CLI starts."""
+    import v1lab.figure_worker as fw
+
+    started = []
+    real_init = fw.FigureWorker.__init__
+
+    def init(self):
+        real_init(self)
+        started.append((self, self._proc.pid))
+
+    monkeypatch.setattr(fw.FigureWorker, "__init__", init)
+    return started
+
+
+def _protocol_file(tmp_path):
+    from v1lab.protocol import dump_toml
+
+    data = {
+        "name": "helper_cli", "seed": 5,
+        "retina": {"extent_deg": 6.0, "lgn_extent_deg": 3.0},
+        "population": {"n_cells": 8},
+        "trials": {"n_trials": 2, "isi_s": 0.3},
+        "stimuli": [{"kind": "bar", "speed_deg_s": 8.0, "duration_s": 0.5,
+                     "direction_deg": {"start": 0, "stop": 360, "step": 90}}],
+    }  # fmt: skip
+    path = tmp_path / "helper_cli.toml"
+    path.write_text(dump_toml(data))
+    return path
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="the helper needs 2 cores")
+def test_the_cli_stops_its_helper(tmp_path, monkeypatch):
+    from v1lab.cli import main
+
+    started = _helpers_started(monkeypatch)
+    out = tmp_path / "run"
+    assert main(["--protocol", str(_protocol_file(tmp_path)), "--out", str(out), "--quiet"]) == 0
+    assert len(started) == 1
+    worker, pid = started[0]
+    assert not worker.alive and not os.path.exists(f"/proc/{pid}")  # stopped and reaped
+    assert len(list((out / "figures").glob("*.png"))) == 10
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="the helper needs 2 cores")
+def test_ctrl_c_while_writing_leaves_no_folder_and_no_helper(tmp_path, monkeypatch, capsys):
+    import v1lab.audio
+    from v1lab.cli import main
+
+    started = _helpers_started(monkeypatch)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(v1lab.audio, "save_run_audio", interrupted)  # the helper is drawing
+    out = tmp_path / "run"
+    assert main(["--protocol", str(_protocol_file(tmp_path)), "--out", str(out)]) == 130
+    assert "nothing was written" in capsys.readouterr().err
+    assert not out.exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    worker, pid = started[0]
+    assert not worker.alive and not os.path.exists(f"/proc/{pid}")
