@@ -280,7 +280,7 @@ class FigureBatch:
         self._files[i] = _render_figures(self._jobs[i], self._run, self._formats, self._dpi)
 
     def cancel(self) -> None:
-        """Give the helper no more jobs (the one it is drawing is finished and dropped)."""
+        """Give the helper no more jobs, and wait for the one it is drawing."""
         with self._lock:
             self._queue.clear()
         if self._thread is not None:
