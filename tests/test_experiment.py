@@ -139,3 +139,27 @@ def test_short_blanks_are_simulated_in_sequence():
     assert calls[-1] == (3, 4)  # one progress call per presentation, 2 conditions × 2 trials
     assert rec.condition_rates == []
     assert sum(len(t) for t in rec.spike_times) > 0
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_spikes_are_gathered_per_cell_in_time_order(seed):
+    from v1lab.experiment import _gather
+    from v1lab.spikes import apply_dead_time
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 40))
+    # Several pieces, unsorted, with tied times (rounded to 10 ms) and empty cells.
+    pieces = [
+        (rng.integers(0, n, m), np.round(rng.uniform(0.0, 10.0, m), 2))
+        for m in rng.integers(0, 3000, int(rng.integers(1, 6)))
+    ]
+    got = _gather(pieces, n, 0.002)
+    # The definition: sorted by cell, then by time (lexsort), then the dead time.
+    cells = np.concatenate([c for c, _ in pieces])
+    times = np.concatenate([t for _, t in pieces])
+    order = np.lexsort((times, cells))
+    bounds = np.searchsorted(cells[order], np.arange(n + 1))
+    want_times, want_bounds = apply_dead_time(times[order], bounds, 0.002)
+    assert len(got) == n
+    for i in range(n):
+        np.testing.assert_array_equal(got[i], want_times[want_bounds[i] : want_bounds[i + 1]])
