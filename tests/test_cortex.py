@@ -206,3 +206,27 @@ def test_make_population_follows_the_type_fractions_and_the_seed():
 def test_bad_cells_are_named(cell, field):
     with pytest.raises(ParameterError, match=field.replace("[", r"\[").replace("]", r"\]")):
         population_from_cells([cell])
+
+
+def test_gabor_weights_in_blocks_equal_one_broadcast():
+    # make_gabor_weights works in column blocks for speed; elementwise, so bit for bit.
+    from v1lab.cortex import _GABOR_BLOCK, gabor, make_gabor_weights
+
+    rng = np.random.default_rng(3)
+    n = 2 * _GABOR_BLOCK + 37  # three blocks, the last one partial
+    params = {
+        "x_deg": rng.uniform(-2, 2, n), "y_deg": rng.uniform(-2, 2, n),
+        "orientation_deg": rng.uniform(0, 180, n), "spatial_frequency_cpd": rng.uniform(0.4, 1.5, n),
+        "phase_deg": rng.uniform(0, 360, n), "sigma_across_deg": rng.uniform(0.2, 0.8, n),
+        "sigma_along_deg": rng.uniform(0.3, 1.2, n),
+    }  # fmt: skip
+    positions = rng.uniform(-3, 3, (50, 2))
+    blocks = make_gabor_weights(positions, **params)
+    whole = gabor(
+        positions[:, 0:1], positions[:, 1:2], x0_deg=params["x_deg"], y0_deg=params["y_deg"],
+        orientation_deg=params["orientation_deg"],
+        spatial_frequency_cpd=params["spatial_frequency_cpd"], phase_deg=params["phase_deg"],
+        sigma_across_deg=params["sigma_across_deg"], sigma_along_deg=params["sigma_along_deg"],
+    )  # fmt: skip
+    assert blocks.shape == (50, n)
+    np.testing.assert_array_equal(blocks, whole)

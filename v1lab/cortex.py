@@ -369,17 +369,28 @@ def make_gabor_weights(
     >>> g[:, 0].round(3).tolist()  # half a period across a horizontal bar flips the sign
     [1.0, -0.882]
     """
-    return gabor(
-        positions_deg[:, 0:1],
-        positions_deg[:, 1:2],
-        x0_deg=np.asarray(x_deg)[None, :],
-        y0_deg=np.asarray(y_deg)[None, :],
-        orientation_deg=np.asarray(orientation_deg)[None, :],
-        spatial_frequency_cpd=np.asarray(spatial_frequency_cpd)[None, :],
-        phase_deg=np.asarray(phase_deg)[None, :],
-        sigma_across_deg=np.asarray(sigma_across_deg)[None, :],
-        sigma_along_deg=np.asarray(sigma_along_deg)[None, :],
-    )
+    params = [
+        np.broadcast_to(np.asarray(p, dtype=float), np.shape(x_deg))
+        for p in (
+            x_deg, y_deg, orientation_deg, spatial_frequency_cpd, phase_deg,
+            sigma_across_deg, sigma_along_deg,
+        )
+    ]  # fmt: skip
+    out = np.empty((positions_deg.shape[0], params[0].size))
+    # Column blocks keep the temporaries in cache (10,000 cells: 1.7 s -> ~0.5 s); the
+    # arithmetic is elementwise, so the result is the same to the bit.
+    for j in range(0, out.shape[1], _GABOR_BLOCK):
+        x0, y0, ori, sf, ph, s_u, s_v = (p[None, j : j + _GABOR_BLOCK] for p in params)
+        out[:, j : j + _GABOR_BLOCK] = gabor(
+            positions_deg[:, 0:1], positions_deg[:, 1:2], x0_deg=x0, y0_deg=y0,
+            orientation_deg=ori, spatial_frequency_cpd=sf, phase_deg=ph,
+            sigma_across_deg=s_u, sigma_along_deg=s_v,
+        )  # fmt: skip
+    return out
+
+
+#: Subunits per block when Gabor weights are computed (see make_gabor_weights).
+_GABOR_BLOCK = 512
 
 
 def gabor(
@@ -546,13 +557,19 @@ class V1Layer:
                 float(pop.spatial_frequency_cpd[bad]),
                 "expected a frequency the LGN passes (its DoG gain there is not positive)",
             )
-        # Unit response to the subunit's optimal grating of contrast 1 through the DoG.
-        dx = lgn_positions_deg[:, 0:1] - np.asarray(subs.x)[None, :]
-        dy = lgn_positions_deg[:, 1:2] - np.asarray(subs.y)[None, :]
-        th = theta[cell][None, :]
-        u = -dx * np.sin(th) + dy * np.cos(th)
-        carrier = np.exp(2j * np.pi * pop.spatial_frequency_cpd[cell][None, :] * u)
-        optimal = np.abs((gabor * carrier).sum(axis=0)) * dog_gain[cell]
+        # Unit response to the subunit's optimal grating of contrast 1 through the DoG
+        # (in column blocks, as make_gabor_weights, for the cache).
+        response = np.empty(len(cell), dtype=complex)
+        sub_x, sub_y = np.asarray(subs.x), np.asarray(subs.y)
+        for j in range(0, len(cell), _GABOR_BLOCK):
+            block = slice(j, j + _GABOR_BLOCK)
+            dx = lgn_positions_deg[:, 0:1] - sub_x[None, block]
+            dy = lgn_positions_deg[:, 1:2] - sub_y[None, block]
+            th = theta[cell[block]][None, :]
+            u = -dx * np.sin(th) + dy * np.cos(th)
+            carrier = np.exp(2j * np.pi * pop.spatial_frequency_cpd[cell[block]][None, :] * u)
+            response[block] = (gabor[:, block] * carrier).sum(axis=0)
+        optimal = np.abs(response) * dog_gain[cell]
         if np.any(optimal <= 1e-9):
             bad = int(cell[np.argmin(optimal)])
             raise ParameterError(
@@ -590,11 +607,14 @@ class V1Layer:
 
         # Untuned normalisation pool: a Gaussian over LGN positions around each RF.
         sigma_pool = pool_scale * np.maximum(sigma_across, sigma_along)
-        d2 = (lgn_positions_deg[:, 0:1] - pop.x_deg[None, :]) ** 2 + (
-            lgn_positions_deg[:, 1:2] - pop.y_deg[None, :]
-        ) ** 2
-        pool = np.exp(-0.5 * d2 / sigma_pool[None, :] ** 2)
-        pool /= pool.sum(axis=0, keepdims=True)
+        pool = np.empty((n_pos, len(pop)))
+        for j in range(0, len(pop), _GABOR_BLOCK):
+            block = slice(j, j + _GABOR_BLOCK)
+            d2 = (lgn_positions_deg[:, 0:1] - pop.x_deg[None, block]) ** 2 + (
+                lgn_positions_deg[:, 1:2] - pop.y_deg[None, block]
+            ) ** 2
+            g = np.exp(-0.5 * d2 / sigma_pool[None, block] ** 2)
+            pool[:, block] = g / g.sum(axis=0, keepdims=True)
         # Scaled so that N equals the drive D for the cell's optimal grating.
         self.pool = flush_tiny(pool * 2.0 / dog_gain[None, :] ** 2).astype(np.float32)
 
