@@ -580,27 +580,20 @@ class V1Layer:
         gabor = gabor * (np.asarray(subs.gain) / optimal)[None, :]
 
         lagged = np.asarray(subs.lagged)
-        weights = np.zeros((4 * n_pos, len(cell)), dtype=np.float32)
         # Push–pull: where the Gabor is positive, ON cells excite and OFF cells inhibit,
         # and the reverse where it is negative. For small signals (ON − OFF)/2 is the
-        # LGN's linear response, so each subunit is the Gabor-weighted linear RF.
-        # Channel blocks from RetinaFilter: ON, OFF non-lagged; ON, OFF lagged.
-        half = gabor / 2.0
-        weights[0:n_pos, ~lagged] = half[:, ~lagged]
-        weights[n_pos : 2 * n_pos, ~lagged] = -half[:, ~lagged]
-        weights[2 * n_pos : 3 * n_pos, lagged] = half[:, lagged]
-        weights[3 * n_pos :, lagged] = -half[:, lagged]
-        self.weights = flush_tiny(weights)
-        # The same weights, compacted for compute_drive: a non-lagged subunit reads only
-        # the non-lagged channels, with weight +w on ON and exactly -w on OFF cells, so
-        # its drive is (ON - OFF) @ w over n_pos rows instead of 4 n_pos (4x fewer
-        # flops). Columns are regrouped non-lagged first; _groups index the new order.
+        # LGN's linear response, so each subunit is the Gabor-weighted linear RF: +w/2 on
+        # the ON and exactly −w/2 on the OFF cells of its channel (non-lagged or lagged).
+        # Only w/2 is stored, in two compact blocks (the full matrix over the four channel
+        # blocks is :attr:`weights`): a subunit's drive is (ON − OFF) @ w/2 over n_pos
+        # rows instead of 4 n_pos (4x fewer flops, 4x less memory). Columns are regrouped
+        # non-lagged first; _compact_groups index the new order.
+        half = flush_tiny((gabor / 2.0).astype(np.float32))
         order = np.concatenate([np.flatnonzero(~lagged), np.flatnonzero(lagged)])
+        self._order = order
         self._n_nonlagged = int((~lagged).sum())
-        self._w_nonlagged = np.ascontiguousarray(self.weights[:n_pos, order[: self._n_nonlagged]])
-        self._w_lagged = np.ascontiguousarray(
-            self.weights[2 * n_pos : 3 * n_pos, order[self._n_nonlagged :]]
-        )
+        self._w_nonlagged = np.ascontiguousarray(half[:, order[: self._n_nonlagged]])
+        self._w_lagged = np.ascontiguousarray(half[:, order[self._n_nonlagged :]])
         position = np.empty_like(order)
         position[order] = np.arange(order.size)
         self._compact_groups = {k: position[v] for k, v in self._groups.items()}
@@ -626,7 +619,24 @@ class V1Layer:
 
     @property
     def n_subunits(self) -> int:
-        return self.weights.shape[1]
+        return self._order.size
+
+    @property
+    def weights(self) -> np.ndarray:
+        """The V1 weights over all LGN channels, (4 n_pos, n_subunits) float32.
+
+        Rows are RetinaFilter's channel blocks (ON, OFF non-lagged; ON, OFF lagged),
+        columns the subunits in population order. Built on request from the compact
+        blocks the simulation uses.
+        """
+        n_pos, n_nl = self._w_nonlagged.shape[0], self._n_nonlagged
+        out = np.zeros((4 * n_pos, self.n_subunits), dtype=np.float32)
+        nonlagged, lagged = self._order[:n_nl], self._order[n_nl:]
+        out[:n_pos, nonlagged] = self._w_nonlagged
+        out[n_pos : 2 * n_pos, nonlagged] = -self._w_nonlagged
+        out[2 * n_pos : 3 * n_pos, lagged] = self._w_lagged
+        out[3 * n_pos :, lagged] = -self._w_lagged
+        return out
 
     def _subunit_responses(self, lgn: np.ndarray) -> np.ndarray:
         """``lgn @ self.weights`` with columns in the order of ``_compact_groups``.
