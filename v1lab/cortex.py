@@ -340,6 +340,10 @@ def population_from_cells(cells: Sequence[Mapping[str, Any]]) -> Population:
     return Population(**{k: np.asarray(v) for k, v in columns.items()})
 
 
+#: Subunits per block when Gabor weights are computed (see make_gabor_weights).
+_GABOR_BLOCK = 512
+
+
 def make_gabor_weights(
     positions_deg: np.ndarray,
     *,
@@ -387,10 +391,6 @@ def make_gabor_weights(
             sigma_across_deg=s_u, sigma_along_deg=s_v,
         )  # fmt: skip
     return out
-
-
-#: Subunits per block when Gabor weights are computed (see make_gabor_weights).
-_GABOR_BLOCK = 512
 
 
 def gabor(

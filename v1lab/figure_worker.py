@@ -12,7 +12,7 @@ with the caller's non-default matplotlib settings), so the files are identical b
 byte whichever process drew them, and the run folder's contents do not depend on whether
 a helper was used.
 
-The helper is an ordinary subprocess (``python -m v1lab.figure_worker``) speaking
+The helper is an ordinary subprocess (``python -c`` running :func:`_serve`) speaking
 pickled messages over its stdin/stdout, not :mod:`multiprocessing`: nothing of the
 caller's ``__main__`` is re-imported, nothing is forked from a process that may hold
 audio or BLAS threads. If the helper cannot start or dies, the caller draws the rest

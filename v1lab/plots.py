@@ -1160,10 +1160,12 @@ def _cached(run: _Run, what: str) -> Any:
             run.cache[what] = analysis.compute_spot_maps(run.recording, baseline_hz=run.baseline)
         elif what == "sta":
             run.cache[what] = analysis.compute_sta(run.recording)
-        else:
+        elif what == "sheet":
             from v1lab.maps import compute_map_summary
 
             run.cache[what] = compute_map_summary(run.recording, run.metrics)
+        else:  # pragma: no cover - the callers and this switch are written together
+            raise ValueError(f"no shared analysis called {what!r}")
     return run.cache[what]
 
 
