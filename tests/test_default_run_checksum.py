@@ -1,0 +1,43 @@
+"""The default run's data, byte for byte: a guard for refactors that must not change results.
+
+The checksum below was computed from the default protocol's ``recording.npz`` arrays
+(every array's name, dtype, shape and bytes, in name order) *before* the package was
+laid out by stage (issue "A house a newcomer can walk"). Moving code must leave it as it
+is. A deliberate model change (new population, new spike generator) changes it: then
+update the constant in the same commit and say in the README why the spikes changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pytest
+
+from v1lab.experiment import run_protocol
+from v1lab.io import save_npz
+from v1lab.protocol import DEFAULT_PROTOCOL, load_protocol
+
+DEFAULT_RUN_SHA256 = "016f9936a6cf9824a91cfe646ee422410283d7c12e8d552874d27804d9badd7d"
+DEFAULT_RUN_N_SPIKES = 15440
+
+
+def npz_digest(path) -> str:
+    """SHA-256 over an NPZ's arrays (not its zip bytes, which carry timestamps)."""
+    digest = hashlib.sha256()
+    with np.load(path, allow_pickle=False) as z:
+        for name in sorted(z.files):
+            arr = z[name]
+            digest.update(name.encode())
+            digest.update(str(arr.dtype).encode())
+            digest.update(str(arr.shape).encode())
+            digest.update(np.ascontiguousarray(arr).tobytes())
+    return digest.hexdigest()
+
+
+@pytest.mark.slow
+def test_default_run_spikes_match_the_committed_checksum(tmp_path):
+    recording = run_protocol(load_protocol(DEFAULT_PROTOCOL))
+    assert sum(len(t) for t in recording.spike_times) == DEFAULT_RUN_N_SPIKES
+    save_npz(recording, tmp_path / "recording.npz")
+    assert npz_digest(tmp_path / "recording.npz") == DEFAULT_RUN_SHA256
