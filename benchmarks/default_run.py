@@ -30,7 +30,7 @@ t0 = time.perf_counter()
 from v1lab.protocol import load_protocol
 from v1lab.experiment import run_protocol
 from v1lab.cli import save_recording_folder
-from v1lab.figure_worker import start_figure_worker
+from v1lab.plots.worker import start_figure_worker
 t_import = time.perf_counter()
 protocol = load_protocol("hubel_wiesel_bars")
 worker = start_figure_worker(protocol.population.n_cells)  # as the CLI does

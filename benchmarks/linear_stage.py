@@ -3,12 +3,12 @@
 The retina → V1 linear drive is three matrix products per block of frames:
 
 1. ``DoG``: pixels (T, P) @ DoG weights (P, n_pos) — the LGN's spatial receptive fields
-   (:meth:`v1lab.retina.RetinaFilter.process`);
+   (:meth:`v1lab.model.retina.RetinaFilter.process`);
 2. ``V1``: push–pull LGN signals (T, n_pos) @ Gabor weights (n_pos, n_subunits), once for
    the non-lagged and once for the lagged subunits (``V1Layer._subunit_responses``,
-   inside :meth:`v1lab.cortex.V1Layer.compute_drive`);
+   inside :meth:`v1lab.model.cortex.V1Layer.compute_drive`);
 3. ``pool``: squared push–pull signals (T, n_pos) @ normalisation pool (n_pos, n_cells)
-   (:meth:`v1lab.cortex.V1Layer.compute_normalisation`).
+   (:meth:`v1lab.model.cortex.V1Layer.compute_normalisation`).
 
 For 64×64 and 128×128 frames and 1,000 and 10,000 cells it times each product on real
 frames (a drifting grating) in blocks of T frames, float32 throughout, and prints the
@@ -34,9 +34,9 @@ from _util import blas_report, load_note, median, table, timed, use_checkout
 
 use_checkout()
 
-from v1lab.cortex import V1Layer, make_population  # noqa: E402
-from v1lab.retina import Retina, RetinaFilter  # noqa: E402
-from v1lab.stimulus import Grating, iter_frames  # noqa: E402
+from v1lab.model.cortex import V1Layer, make_population  # noqa: E402
+from v1lab.model.retina import Retina, RetinaFilter  # noqa: E402
+from v1lab.model.stimulus import Grating, iter_frames  # noqa: E402
 
 EXTENT_DEG = 10.0  # the default retina; pixels_per_deg sets the frame size
 

@@ -46,8 +46,8 @@ except ImportError:  # running from a checkout without `pip install -e .`
     import v1lab.live as live
 
 from v1lab.audio import make_electrode_amplitudes
-from v1lab.cortex import make_population
-from v1lab.retina import Retina
+from v1lab.model.cortex import make_population
+from v1lab.model.retina import Retina
 
 SPEED_DEG_S = 4.0
 SWEEP_DEG = 3.0

@@ -68,7 +68,7 @@ def run_one(name: str, folder: bool, audio: bool) -> dict:
     out["peak_mb_run"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if folder:
         from v1lab.cli import save_recording_folder
-        from v1lab.figure_worker import start_figure_worker
+        from v1lab.plots.worker import start_figure_worker
 
         del metrics  # save_recording_folder measures again, as the CLI does
         # The CLI starts its figure helper before the simulation; here it gets the

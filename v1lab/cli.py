@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace, out: TextIO) -> int:
     from v1lab.experiment import check_resources, run_protocol
-    from v1lab.figure_worker import start_figure_worker
+    from v1lab.plots.worker import start_figure_worker
     from v1lab.io import check_run_folder, default_run_folder
 
     protocol = _load(args)
@@ -262,11 +262,11 @@ def save_recording_folder(
     """Write the full run folder: data files, metrics.csv, figures, audio/ and report.html.
 
     ``sound``, if given, receives what :func:`v1lab.audio.save_run_audio` returned.
-    With a :class:`v1lab.figure_worker.FigureWorker`, figures are drawn in it while the
+    With a :class:`v1lab.plots.worker.FigureWorker`, figures are drawn in it while the
     data files and the audio are written, and in this process once those are done.
     """
     from v1lab.analysis import compute_metrics
-    from v1lab.figure_worker import FigureBatch
+    from v1lab.plots.worker import FigureBatch
     from v1lab.io import save_run, save_table_csv
     from v1lab.report import save_report
 

@@ -6,7 +6,7 @@ order (block-randomised when interleaved). Stimulus durations are rounded to who
 frames; a presentation's ``stop_time`` is its true last-frame end.
 
 Speed: the filters start each presentation at rest whenever the blank before it is
-longer than the temporal kernels' support (:attr:`v1lab.retina.Retina.kernel_s`), so
+longer than the temporal kernels' support (:attr:`v1lab.model.retina.Retina.kernel_s`), so
 the rates of a condition are computed once, from its stimulus plus the blank after it,
 and its trials differ only in their spikes. With a shorter blank, presentations are
 simulated one after another with the filter state carried across, as in the live mode.
@@ -23,11 +23,11 @@ from typing import Any
 import numpy as np
 
 from v1lab._validate import ParameterError
-from v1lab.cortex import Population, V1Layer
+from v1lab.model.cortex import Population, V1Layer
 from v1lab.protocol import Protocol
-from v1lab.retina import Retina, RetinaFilter
-from v1lab.spikes import SpikeTrains, apply_dead_time, sim_spikes
-from v1lab.stimulus import iter_frames
+from v1lab.model.retina import Retina, RetinaFilter
+from v1lab.cells.spikes import SpikeTrains, apply_dead_time, sim_spikes
+from v1lab.model.stimulus import iter_frames
 
 __all__ = [
     "STANDARD_PARAM_COLUMNS",
@@ -52,7 +52,7 @@ class Circuit:
 
     Examples
     --------
-    >>> from v1lab.cortex import population_from_cells
+    >>> from v1lab.model.cortex import population_from_cells
     >>> pop = population_from_cells([{"type": "simple"}])
     >>> c = Circuit(Retina(extent_deg=6, lgn_extent_deg=3), pop)
     >>> rates = c.process(np.zeros((4, 48, 48), np.float32))

@@ -175,7 +175,7 @@ def save_nwb(recording: Any, path: str | Path) -> None:
     from pynwb.epoch import TimeIntervals
     from pynwb.misc import Units
 
-    from v1lab import __version__
+    from v1lab._version import __version__
 
     protocol = recording.protocol
     nwb = NWBFile(

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from v1lab._validate import ParameterError, check_bool, check_choice, check_int, check_number
-from v1lab.cortex import (
+from v1lab.model.cortex import (
     CELL_TYPES,
     DEFAULT_TYPE_FRACTIONS,
     DRAWN_MAX_RATE_HZ,
@@ -35,8 +35,8 @@ from v1lab.cortex import (
     make_population,
     population_from_cells,
 )
-from v1lab.retina import Retina
-from v1lab.stimulus import STIMULUS_KINDS, make_stimulus
+from v1lab.model.retina import Retina
+from v1lab.model.stimulus import STIMULUS_KINDS, make_stimulus
 
 __all__ = [
     "DEFAULT_PROTOCOL",
@@ -55,12 +55,12 @@ __all__ = [
 DEFAULT_PROTOCOL = "hubel_wiesel_bars"
 SPIKING_MODELS = ("poisson", "lif", "hodgkin_huxley")
 
-#: The Hodgkin–Huxley f–I table reaches about 348 spikes/s (v1lab.hodgkin_huxley).
+#: The Hodgkin–Huxley f–I table reaches about 348 spikes/s (v1lab.cells.hodgkin_huxley).
 HH_MAX_RATE_HZ = 340.0
 
 
 #: Population layouts: RFs scattered about one point (a penetration), or a cortical sheet
-#: with an orientation map (:mod:`v1lab.maps`).
+#: with an orientation map (:mod:`v1lab.model.maps`).
 LAYOUTS = ("scatter", "orientation_map")
 # Fields that only an orientation-map sheet uses (left out of a scatter layout's TOML).
 _SHEET_FIELDS = ("sheet_size_mm", "column_spacing_mm", "magnification_mm_per_deg")
@@ -70,11 +70,11 @@ _SHEET_FIELDS = ("sheet_size_mm", "column_spacing_mm", "magnification_mm_per_deg
 class PopulationSpec:
     """How to make the population: drawn from distributions, or listed cell by cell.
 
-    See :func:`v1lab.cortex.make_population` for the distributions. With
+    See :func:`v1lab.model.cortex.make_population` for the distributions. With
     ``layout = "orientation_map"`` the ``n_cells`` (a perfect square) cells tile a square
     patch of cortex ``sheet_size_mm`` wide whose orientation preference follows a
     random-wave map of period ``column_spacing_mm``, and their RFs follow the sheet
-    through ``magnification_mm_per_deg`` (see :func:`v1lab.maps.make_map_population`).
+    through ``magnification_mm_per_deg`` (see :func:`v1lab.model.maps.make_map_population`).
     """
 
     n_cells: int = 16
@@ -105,7 +105,7 @@ class PopulationSpec:
             unit="mm/deg",
         )
         if self.layout == "orientation_map":
-            from v1lab.maps import sheet_side
+            from v1lab.model.maps import sheet_side
 
             if self.cells:
                 raise ParameterError(
@@ -151,7 +151,7 @@ class PopulationSpec:
         if self.cells:
             return population_from_cells(self.cells)
         if self.layout == "orientation_map":
-            from v1lab.maps import make_map_population
+            from v1lab.model.maps import make_map_population
 
             return make_map_population(
                 self.n_cells,
@@ -176,7 +176,7 @@ class PopulationSpec:
 
 @dataclass(frozen=True)
 class SpikingSpec:
-    """The spike generator (see :mod:`v1lab.spikes` and :mod:`v1lab.hodgkin_huxley`).
+    """The spike generator (see :mod:`v1lab.cells.spikes` and :mod:`v1lab.cells.hodgkin_huxley`).
 
     ``poisson`` uses ``dead_time_s``; ``lif`` uses ``tau_m_s``, ``refractory_s``,
     ``noise_sigma`` and ``dt_s``; ``hodgkin_huxley`` uses ``temperature_c``,
@@ -219,7 +219,7 @@ class SpikingSpec:
         return 0.002  # below the Hodgkin–Huxley membrane's own ~2.4 ms refractory period
 
     def params(self) -> dict[str, float]:
-        """Keyword arguments for :func:`v1lab.spikes.sim_spikes`."""
+        """Keyword arguments for :func:`v1lab.cells.spikes.sim_spikes`."""
         if self.model == "poisson":
             return {"dead_time_s": self.dead_time_s}
         if self.model == "hodgkin_huxley":

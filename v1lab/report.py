@@ -84,7 +84,7 @@ def _wav_bytes(audio: np.ndarray, fs_hz: int) -> bytes:
 
 
 def _gif_bytes(stimulus: Any, grid: Any) -> bytes:
-    from v1lab.stimulus import save_gif
+    from v1lab.model.stimulus import save_gif
 
     if stimulus.duration_s > _GIF_MAX_S:
         stimulus = dataclasses.replace(stimulus, duration_s=_GIF_MAX_S)
@@ -200,7 +200,7 @@ def _summary_table(metrics: Mapping[str, np.ndarray]) -> str:
 
 
 def _map_section(recording: Any, metrics: Mapping[str, np.ndarray]) -> str:
-    from v1lab.maps import compute_map_summary
+    from v1lab.model.maps import compute_map_summary
 
     s = compute_map_summary(recording, metrics)
     if s is None:

@@ -78,7 +78,7 @@ class FigureWorker:
 
     Examples
     --------
-    >>> from v1lab.figure_worker import FigureWorker
+    >>> from v1lab.plots.worker import FigureWorker
     >>> with FigureWorker() as worker:      # doctest: +SKIP
     ...     recording = run_protocol(protocol)
     ...     save_run_figures(recording, "figures", worker=worker)
@@ -87,7 +87,7 @@ class FigureWorker:
     def __init__(self) -> None:
         code = (
             f"import sys; sys.path.insert(0, {_package_root()!r}); "
-            "from v1lab.figure_worker import _serve; _serve()"
+            "from v1lab.plots.worker import _serve; _serve()"
         )
         self._proc: subprocess.Popen[bytes] | None = subprocess.Popen(
             [sys.executable, "-c", code],

@@ -96,7 +96,7 @@ def _compiled_kernels(work: float = math.inf) -> Any:
 @lru_cache(maxsize=1)
 def _load_kernels() -> Any:
     try:
-        from v1lab import _spikes_numba
+        from v1lab.cells import _kernels as _spikes_numba
     except ImportError:  # numba not installed: the numpy path is the fallback
         return None
     return _spikes_numba
@@ -1049,7 +1049,7 @@ def sim_spikes(
         return sim_poisson_dead_time(rates_hz, fs, n_trials=n_trials, rng=rng, **params)
     if model == "hodgkin_huxley":
         # Imported here: the membrane model is large and only HH runs need it.
-        from v1lab.hodgkin_huxley import sim_hodgkin_huxley
+        from v1lab.cells.hodgkin_huxley import sim_hodgkin_huxley
 
         return sim_hodgkin_huxley(rates_hz, fs, n_trials=n_trials, rng=rng, **params)
     return sim_lif(rates_hz, fs, n_trials=n_trials, rng=rng, **params)

@@ -7,11 +7,11 @@ import doctest
 import numpy as np
 import pytest
 
-import v1lab.maps as maps_module
+import v1lab.model.maps as maps_module
 from v1lab._validate import ParameterError
 from v1lab.analysis import compute_metrics
 from v1lab.experiment import run_protocol
-from v1lab.maps import (
+from v1lab.model.maps import (
     compute_column_spacing,
     compute_map_summary,
     compute_orientation_map,

@@ -929,7 +929,7 @@ def plot_orientation_map(
         Preferred orientation (deg) on the lattice, row 0 at the bottom.
     spacing_mm : float
         Lattice spacing, for the axes (mm of cortex).
-    pinwheels : v1lab.maps.Pinwheels, optional
+    pinwheels : v1lab.model.maps.Pinwheels, optional
         Drawn as white circles (clockwise) and black triangles (counter-clockwise).
     selectivity : ndarray (rows, cols), optional
         Darkens weakly selective places (brightness = selectivity / its 95th percentile),
@@ -998,7 +998,7 @@ def plot_selectivity_map(
 
 
 def plot_sheet_maps(summary: Any) -> tuple[Any, Any]:
-    """Figures for a recorded sheet (:func:`v1lab.maps.compute_map_summary`).
+    """Figures for a recorded sheet (:func:`v1lab.model.maps.compute_map_summary`).
 
     Returns
     -------
@@ -1095,7 +1095,7 @@ def save_run_figures(
         File formats, e.g. ``("png", "svg")``.
     dpi : int
         Resolution of raster formats.
-    worker : v1lab.figure_worker.FigureWorker, optional
+    worker : v1lab.plots.worker.FigureWorker, optional
         A helper process that draws part of the figures in parallel (the files are the
         same, byte for byte, whichever process drew them).
 
@@ -1103,7 +1103,7 @@ def save_run_figures(
     -------
     list of pathlib.Path
     """
-    from v1lab.figure_worker import FigureBatch
+    from v1lab.plots.worker import FigureBatch
 
     return FigureBatch(recording, metrics, formats=formats, dpi=dpi, worker=worker).write(folder)
 
@@ -1161,7 +1161,7 @@ def _cached(run: _Run, what: str) -> Any:
         elif what == "sta":
             run.cache[what] = analysis.compute_sta(run.recording)
         elif what == "sheet":
-            from v1lab.maps import compute_map_summary
+            from v1lab.model.maps import compute_map_summary
 
             run.cache[what] = compute_map_summary(run.recording, run.metrics)
         else:  # pragma: no cover - the callers and this switch are written together
@@ -1223,7 +1223,7 @@ def _render_figures(
 
 def _membrane_figure(recording: Any, run: Any) -> Any:
     """The membrane of the most responsive cell in its preferred and orthogonal sweeps."""
-    from v1lab.hodgkin_huxley import make_recording_membrane_figure
+    from v1lab.cells.hodgkin_huxley import make_recording_membrane_figure
 
     peak = np.nan_to_num(np.asarray(run.metrics.get("peak_rate_hz", np.zeros(recording.n_cells))))
     spiking = recording.protocol.spiking
@@ -1234,8 +1234,8 @@ def _membrane_figure(recording: Any, run: Any) -> Any:
 
 
 def plot_membrane(*args: Any, **kwargs: Any) -> Any:
-    """V(t) of a Hodgkin–Huxley membrane; see :func:`v1lab.hodgkin_huxley.plot_membrane`."""
-    from v1lab.hodgkin_huxley import plot_membrane as _plot_membrane
+    """V(t) of a Hodgkin–Huxley membrane; see :func:`v1lab.cells.hodgkin_huxley.plot_membrane`."""
+    from v1lab.cells.hodgkin_huxley import plot_membrane as _plot_membrane
 
     return _plot_membrane(*args, **kwargs)
 

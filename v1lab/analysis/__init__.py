@@ -32,7 +32,7 @@ Receptive fields
     sparse noise (Jones & Palmer 1987; Chichilnisky 2001) and its 2-D Gabor fit, with
     ``nx``, ``ny`` as Ringach (2002) defines them.
 Orientation maps
-    See :mod:`v1lab.maps` (preference, selectivity, pinwheels); :func:`compute_metrics`
+    See :mod:`v1lab.model.maps` (preference, selectivity, pinwheels); :func:`compute_metrics`
     adds each cell's sheet position.
 
 References
@@ -77,7 +77,7 @@ from typing import Any
 import numpy as np
 
 from v1lab._validate import ParameterError, check_choice, check_number
-from v1lab.cortex import gabor
+from v1lab.model.cortex import gabor
 
 __all__ = [
     "MAX_FIT_CELLS",
@@ -128,7 +128,7 @@ __all__ = [
 ]
 
 #: Delay from a flash to the cortical response (s): the LGN kernel peaks ~33 ms after an
-#: impulse (v1lab.retina), so flashed-stimulus windows start and end this much later.
+#: impulse (v1lab.model.retina), so flashed-stimulus windows start and end this much later.
 RESPONSE_LATENCY_S = 0.03
 #: Above this many cells, per-cell curve fits (von Mises, Naka–Rushton) are skipped and
 #: their columns hold NaN: a 10,000-cell map is analysed with the vector-sum measures.
@@ -172,7 +172,7 @@ def compute_baseline_rates(recording: Any) -> np.ndarray:
     """Spontaneous rate per cell from the grey screen.
 
     Uses the lead-in blank, the part of each inter-stimulus blank after the temporal
-    kernels have settled (:attr:`v1lab.retina.Retina.kernel_s`), and any ``blank``
+    kernels have settled (:attr:`v1lab.model.retina.Retina.kernel_s`), and any ``blank``
     presentations.
     """
     p = recording.presentations
@@ -320,7 +320,7 @@ def compute_condition_table(recording: Any) -> dict[str, np.ndarray]:
     Examples
     --------
     >>> from types import SimpleNamespace
-    >>> from v1lab.stimulus import Bar, FullField
+    >>> from v1lab.model.stimulus import Bar, FullField
     >>> rec = SimpleNamespace(conditions=[Bar(direction_deg=0, speed_deg_s=1), FullField()])
     >>> t = compute_condition_table(rec)
     >>> t["stimulus"].tolist(), t["direction_deg"].tolist()
@@ -1503,7 +1503,7 @@ def compute_sta(
 
     For each spike at time ``t`` of a sparse-noise presentation and each lag ``τ``, the
     noise frame on screen at ``t − τ`` is added to the average (regenerated exactly from
-    the stimulus's ``noise_seed``, :meth:`v1lab.stimulus.SparseNoise.pattern`). Squares
+    the stimulus's ``noise_seed``, :meth:`v1lab.model.stimulus.SparseNoise.pattern`). Squares
     are independent with zero mean, so the average estimates each cell's linear
     receptive field (Jones & Palmer 1987; Chichilnisky 2001). Only presentations on the
     same square grid as the first one are used.
@@ -1572,7 +1572,7 @@ def make_gabor(
     phase_deg: float = 0.0,
     amplitude: float = 1.0,
 ) -> np.ndarray:
-    """A 2-D Gabor receptive field, in the convention of :mod:`v1lab.cortex`.
+    """A 2-D Gabor receptive field, in the convention of :mod:`v1lab.model.cortex`.
 
     With ``u`` the coordinate across the preferred bar orientation (along
     ``orientation + 90°``) and ``v`` along it, both from ``(x0, y0)``:
@@ -1995,7 +1995,7 @@ def compute_metrics(recording: Any) -> dict[str, np.ndarray]:
         _fill(out, "ny", pop.ny)
 
     if design.sheet:
-        from v1lab.maps import make_sheet_positions, sheet_side
+        from v1lab.model.maps import make_sheet_positions, sheet_side
 
         spec = recording.protocol.population
         x_mm, y_mm = make_sheet_positions(sheet_side(n), spec.sheet_size_mm)

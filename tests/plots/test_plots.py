@@ -25,7 +25,7 @@ from v1lab.analysis import (
     make_von_mises,
 )
 from v1lab.experiment import run_protocol
-from v1lab.maps import (
+from v1lab.model.maps import (
     compute_map_summary,
     compute_pinwheels,
     make_orientation_field,

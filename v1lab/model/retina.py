@@ -39,7 +39,7 @@ from scipy.signal import lfilter
 from scipy.special import gammainc
 
 from v1lab._validate import ParameterError, check_number
-from v1lab.stimulus import RetinaGrid
+from v1lab.model.stimulus import RetinaGrid
 
 __all__ = [
     "Retina",
@@ -217,7 +217,7 @@ def make_dog_weights(
 
     Examples
     --------
-    >>> from v1lab.stimulus import RetinaGrid
+    >>> from v1lab.model.stimulus import RetinaGrid
     >>> w = make_dog_weights(RetinaGrid(8, 8), np.zeros((1, 2)), center_sigma_deg=0.15,
     ...                      surround_sigma_deg=0.6, surround_weight=0.85)
     >>> round(float(w.sum()), 3)

@@ -50,7 +50,7 @@ from typing import Any
 import numpy as np
 
 from v1lab._validate import ParameterError, check_choice, check_int, check_number
-from v1lab.retina import Retina, compute_dog_gain, compute_kernel_response, flush_tiny
+from v1lab.model.retina import Retina, compute_dog_gain, compute_kernel_response, flush_tiny
 
 __all__ = [
     "CELL_TYPES",

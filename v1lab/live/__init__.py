@@ -27,15 +27,15 @@ One block
 ---------
 The stimulus is rendered at the retina's frame times inside the block (200 Hz → 2 frames,
 the slit's position interpolated between the previous and the current mouse position, so
-motion is smooth; the renderer is the exact area-sampled one of :mod:`v1lab.stimulus`, run
+motion is smooth; the renderer is the exact area-sampled one of :mod:`v1lab.model.stimulus`, run
 only on the pixels the slit covers). The retina's difference-of-Gaussians stage is
 computed as two small matrix products per Gaussian — the Gaussians are separable and the
 LGN mosaic is a square lattice — which equals the dense ``frames @ spatial`` product of
-:class:`~v1lab.retina.RetinaFilter` to float rounding at a fraction of the cost. The LGN
-temporal filters (:meth:`~v1lab.retina.RetinaFilter.process_spatial`, state carried) and
-V1 (:class:`~v1lab.cortex.V1Layer`) are the ones every batch run uses, so a live cell is
+:class:`~v1lab.model.retina.RetinaFilter` to float rounding at a fraction of the cost. The LGN
+temporal filters (:meth:`~v1lab.model.retina.RetinaFilter.process_spatial`, state carried) and
+V1 (:class:`~v1lab.model.cortex.V1Layer`) are the ones every batch run uses, so a live cell is
 the same cell as in ``v1lab --protocol``. Spikes come from :class:`StreamingPoisson`, the
-dead-time Poisson process of :func:`v1lab.spikes.sim_poisson_dead_time` generated block
+dead-time Poisson process of :func:`v1lab.cells.spikes.sim_poisson_dead_time` generated block
 by block with carried state, and :class:`~v1lab.audio.SpikeAudioRenderer` turns them into
 the next 10 ms of sound.
 
@@ -85,10 +85,10 @@ from scipy.special import ndtr
 
 from v1lab._validate import ParameterError, check_choice, check_int, check_number
 from v1lab.audio import SpikeAudioRenderer, make_electrode_amplitudes
-from v1lab.cortex import CELL_TYPES, Population, make_gabor_weights, make_population
+from v1lab.model.cortex import CELL_TYPES, Population, make_gabor_weights, make_population
 from v1lab.experiment import STANDARD_PARAM_COLUMNS, Circuit, Recording
-from v1lab.retina import Retina, make_lgn_positions
-from v1lab.stimulus import Bar, Grating, RetinaGrid, Spot, Stimulus, render_frames
+from v1lab.model.retina import Retina, make_lgn_positions
+from v1lab.model.stimulus import Bar, Grating, RetinaGrid, Spot, Stimulus, render_frames
 
 __all__ = [
     "BLOCK_S",
@@ -547,7 +547,7 @@ def handle_key(state: LiveState, event: KeyEvent) -> Action:
 
 
 def make_live_stimulus(params: StimulusParams, *, extent_deg: float) -> Stimulus | None:
-    """The :mod:`v1lab.stimulus` object the screen shows now; None with the shutter closed.
+    """The :mod:`v1lab.model.stimulus` object the screen shows now; None with the shutter closed.
 
     An edge is a light (or dark) half-plane: a bar far larger than the screen whose long
     side passes through (x, y), on the side 90° counter-clockwise from its orientation.
@@ -628,7 +628,7 @@ def _stimulus_on_rf(params: StimulusParams, x_rf: float, y_rf: float, r_rf: floa
 class _SeparableDoG:
     """DoG responses of the LGN lattice as ``Gyᵀ · frame · Gx`` per Gaussian.
 
-    Each DoG weight of :func:`v1lab.retina.make_dog_weights` is a product of a pixel-
+    Each DoG weight of :func:`v1lab.model.retina.make_dog_weights` is a product of a pixel-
     integrated Gaussian in x and one in y, and the LGN positions form a square lattice,
     so the dense product ``frame @ spatial`` (n² × n_positions) factorises into two small
     matrix products per Gaussian. A frame that is zero outside a square sub-window only
@@ -652,7 +652,7 @@ class _SeparableDoG:
         self.extent_deg = n * p
         self.side = side
         self.surround_weight = retina.surround_weight
-        edges = (np.arange(n + 1) - n / 2) * p  # as v1lab.retina._pixel_gaussian
+        edges = (np.arange(n + 1) - n / 2) * p  # as v1lab.model.retina._pixel_gaussian
         y_top = edges[::-1]
         gx, gy = [], []
         for sigma in (retina.center_sigma_deg, retina.surround_sigma_deg):
@@ -728,7 +728,7 @@ class _SeparableDoG:
 class StreamingPoisson:
     """Dead-time Poisson spikes generated block by block, with carried state.
 
-    The same process as :func:`v1lab.spikes.sim_poisson_dead_time`: hazard ``λ(t)`` outside
+    The same process as :func:`v1lab.cells.spikes.sim_poisson_dead_time`: hazard ``λ(t)`` outside
     an absolute dead time after each spike and 0 inside it, with the cell driven at
     ``λ = r / (1 − r d)`` so that a constant requested rate ``r`` is the output rate
     (Johnson 1996). Each cell carries the unit-rate exponential "time" left until its next
@@ -940,7 +940,7 @@ class LiveEngine:
 
     Examples
     --------
-    >>> from v1lab.cortex import population_from_cells
+    >>> from v1lab.model.cortex import population_from_cells
     >>> pop = population_from_cells([{"type": "simple"}])
     >>> engine = LiveEngine(LiveConfig(Retina(extent_deg=6, lgn_extent_deg=3), pop, (1.0,)))
     >>> result = engine.step(StimulusParams(orientation_deg=0.0))
@@ -1327,15 +1327,15 @@ class LiveAnalysis:
 
 
 def make_mystery_cell(rng: np.random.Generator, *, retina: Retina | None = None) -> dict[str, Any]:
-    """Draw a hidden cell: type uniform over :data:`~v1lab.cortex.CELL_TYPES`, RF centre
+    """Draw a hidden cell: type uniform over :data:`~v1lab.model.cortex.CELL_TYPES`, RF centre
     uniform within the central part of the LGN mosaic, everything else from the
-    distributions of :func:`~v1lab.cortex.make_population` (orientation uniform, a random
+    distributions of :func:`~v1lab.model.cortex.make_population` (orientation uniform, a random
     preferred direction for a direction-selective cell).
 
     Returns
     -------
     dict
-        A cell table for :func:`~v1lab.cortex.population_from_cells`.
+        A cell table for :func:`~v1lab.model.cortex.population_from_cells`.
 
     Examples
     --------
@@ -1519,7 +1519,7 @@ def compute_true_tuning(
     blank = round(retina.kernel_s * fs)
     x0, y0 = float(population.x_deg[cell]), float(population.y_deg[cell])
     for i, direction in enumerate(directions):
-        # The moving bar of v1lab.stimulus.Bar, frame by frame, each drawn in its own window.
+        # The moving bar of v1lab.model.stimulus.Bar, frame by frame, each drawn in its own window.
         rad = math.radians(direction)
         offset = speed_deg_s * (t - 0.5 * duration)
         spatial = np.array(
@@ -1904,7 +1904,7 @@ def make_live_config(
     (:func:`~v1lab.audio.make_electrode_amplitudes`). Mystery mode: one hidden cell from
     :func:`make_mystery_cell`, drawn with ``rng`` (default: from the protocol's seed).
     """
-    from v1lab.cortex import population_from_cells
+    from v1lab.model.cortex import population_from_cells
 
     seed = protocol.seed
     spiking = protocol.spiking

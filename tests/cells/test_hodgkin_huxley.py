@@ -1,4 +1,4 @@
-"""Tests for v1lab.hodgkin_huxley: the membrane, its classical numbers, spikes, pop, figure.
+"""Tests for v1lab.cells.hodgkin_huxley: the membrane, its classical numbers, spikes, pop, figure.
 
 Published values are those of the standard Hodgkin & Huxley (1952) parameter set at
 6.3 °C (modern convention, rest −65 mV): repetitive firing needs a current above the
@@ -20,13 +20,13 @@ from conftest import check_figure_has_data
 from scipy import signal
 
 from v1lab import audio
-from v1lab import hodgkin_huxley as hh
+from v1lab.cells import hodgkin_huxley as hh
 from v1lab._validate import ParameterError
-from v1lab.cortex import population_from_cells
+from v1lab.model.cortex import population_from_cells
 from v1lab.experiment import Circuit, sim_rates
-from v1lab.retina import Retina
-from v1lab.spikes import SpikeTrains, sim_spikes
-from v1lab.stimulus import Bar
+from v1lab.model.retina import Retina
+from v1lab.cells.spikes import SpikeTrains, sim_spikes
+from v1lab.model.stimulus import Bar
 
 SQUID = hh.HHParameters(temperature_c=6.3)  # the 1952 model, as published
 DEFAULT = hh.HHParameters()  # 16.3 °C: the effective temperature v1lab uses

@@ -36,7 +36,7 @@ from v1lab.protocol import dump_toml
 
 pytestmark = [pytest.mark.audio, pytest.mark.slow]
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 jack_server = _audio_stack.jack_server  # fixture: a private dummy jackd
 
 RF_X, RF_Y = 0.5, -0.5  # the cell's receptive-field centre (deg)

@@ -13,7 +13,7 @@ import pytest
 import v1lab.plots as plots_module
 from v1lab.analysis import compute_metrics
 from v1lab.experiment import run_protocol
-from v1lab.figure_worker import FigureBatch, FigureWorker, start_figure_worker
+from v1lab.plots.worker import FigureBatch, FigureWorker, start_figure_worker
 from v1lab.plots import save_run_figures
 from v1lab.protocol import parse_protocol
 
@@ -111,7 +111,7 @@ def test_helper_only_where_it_pays(monkeypatch):
 
 def _helpers_started(monkeypatch):
     """Record every FigureWorker the CLI starts."""
-    import v1lab.figure_worker as fw
+    import v1lab.plots.worker as fw
 
     started = []
     real_init = fw.FigureWorker.__init__

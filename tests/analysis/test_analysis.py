@@ -38,7 +38,7 @@ from v1lab.analysis import (
 )
 from v1lab.experiment import run_protocol
 from v1lab.protocol import load_protocol, parse_protocol
-from v1lab.stimulus import Grating, SparseNoise
+from v1lab.model.stimulus import Grating, SparseNoise
 
 # --------------------------------------------------------------------------------------
 # Selectivity indices

@@ -7,7 +7,7 @@ import pytest
 from scipy.signal import lfilter
 
 from v1lab import ParameterError
-from v1lab.retina import (
+from v1lab.model.retina import (
     Retina,
     RetinaFilter,
     compute_dog_gain,
@@ -15,7 +15,7 @@ from v1lab.retina import (
     make_temporal_iir,
     make_temporal_kernel,
 )
-from v1lab.stimulus import FullField, RetinaGrid, Spot, render_frames
+from v1lab.model.stimulus import FullField, RetinaGrid, Spot, render_frames
 
 RETINA = Retina(extent_deg=6.0, pixels_per_deg=10.0, lgn_extent_deg=1.0)
 

@@ -30,7 +30,7 @@ from v1lab.audio import (
 FS = 44100
 CEILING = 10 ** (-1 / 20)  # -1 dBFS
 UNIT_PEAK = 10 ** (-12 / 20)  # default level_dbfs of one unit spike
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def spaced_trains(rng, n_cells, duration_s, *, min_isi_s=0.004, mean_gap_s=0.04):

@@ -1,4 +1,4 @@
-"""Tests for v1lab.stimulus: parameter rules, exact area sampling, timing and files."""
+"""Tests for v1lab.model.stimulus: parameter rules, exact area sampling, timing and files."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import math
 import numpy as np
 import pytest
 
-import v1lab.stimulus as stimulus_module
+import v1lab.model.stimulus as stimulus_module
 from v1lab._validate import ParameterError
-from v1lab.stimulus import (
+from v1lab.model.stimulus import (
     STIMULUS_KINDS,
     Annulus,
     Bar,

@@ -16,9 +16,9 @@ import pytest
 
 pytest.importorskip("numba")
 
-from v1lab import _spikes_numba as kernels
-from v1lab import spikes
-from v1lab.spikes import sim_lif, sim_poisson_dead_time
+from v1lab.cells import _kernels as kernels
+from v1lab.cells import spikes
+from v1lab.cells.spikes import sim_lif, sim_poisson_dead_time
 
 FS = 1000.0
 

@@ -1,4 +1,4 @@
-"""Tests for v1lab.spikes: statistics of the Poisson/dead-time and LIF spike generators.
+"""Tests for v1lab.cells.spikes: statistics of the Poisson/dead-time and LIF spike generators.
 
 Every statistical tolerance is derived from the sampling distribution of the statistic
 (written next to it) and set at about 5 standard deviations; seeds are fixed, so a
@@ -12,9 +12,9 @@ import math
 import numpy as np
 import pytest
 
-from v1lab import spikes
+from v1lab.cells import spikes
 from v1lab._validate import ParameterError
-from v1lab.spikes import (
+from v1lab.cells.spikes import (
     SPIKE_MODELS,
     SpikeTrains,
     sim_lif,

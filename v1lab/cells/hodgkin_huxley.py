@@ -18,7 +18,7 @@ What is here:
   scaling of the kinetics; Hodgkin & Huxley 1952; Hille 2001) and an optional uniform
   shift of every potential.
 * :func:`sim_hodgkin_huxley` — spike trains from target-rate traces, with the signature of
-  :func:`v1lab.spikes.sim_lif`; the rate → current map is the inverse of this model's own
+  :func:`v1lab.cells.spikes.sim_lif`; the rate → current map is the inverse of this model's own
   noisy f–I curve, measured once by simulation and cached (the idea of ``sim_lif``, which
   inverts the LIF's transfer function). Optionally records ``V, m, h, n, I_Na, I_K`` of
   chosen trains (:class:`MembraneTrace`).
@@ -125,7 +125,7 @@ from scipy import optimize
 from scipy.interpolate import CubicSpline, PchipInterpolator
 
 from v1lab._validate import ParameterError, check_choice, check_int, check_number
-from v1lab.spikes import SpikeTrains
+from v1lab.cells.spikes import SpikeTrains
 
 __all__ = [
     "BACKENDS",
@@ -683,7 +683,7 @@ def _numba_kernel() -> Any:
 
 
 def _numba_switched_off() -> bool:
-    """``V1LAB_NUMBA=0`` selects the numpy paths everywhere (as in :mod:`v1lab.spikes`)."""
+    """``V1LAB_NUMBA=0`` selects the numpy paths everywhere (as in :mod:`v1lab.cells.spikes`)."""
     return os.environ.get("V1LAB_NUMBA", "1").strip().lower() in ("0", "false", "no", "off")
 
 
@@ -691,7 +691,7 @@ def hh_backend(backend: str = "auto") -> str:
     """Name of the back-end that ``backend`` resolves to: ``"numba"`` or ``"numpy"``.
 
     ``"auto"`` is numba when it imports, unless the environment variable ``V1LAB_NUMBA``
-    is ``0`` (the switch :mod:`v1lab.spikes` uses too).
+    is ``0`` (the switch :mod:`v1lab.cells.spikes` uses too).
 
     Examples
     --------
@@ -1245,7 +1245,7 @@ def _isotonic(y: np.ndarray, w: np.ndarray) -> np.ndarray:
 # The table for the default membrane and noise, measured by _build_fi_table (numba,
 # this _TABLE_VERSION) and shipped so that a first run needs no measurement. It is used
 # only when the key matches; regenerate it with
-#   python -c "from v1lab.hodgkin_huxley import _print_default_table; _print_default_table()"
+#   python -c "from v1lab.cells.hodgkin_huxley import _print_default_table; _print_default_table()"
 # fmt: off
 _DEFAULT_TABLE_KEY = "2e55f65a432dc19aa137"
 _DEFAULT_TABLE: tuple[tuple[float, ...], tuple[float, ...]] = (
@@ -1417,7 +1417,7 @@ def sim_hodgkin_huxley(
     Each cell is a Hodgkin & Huxley (1952) membrane (:class:`HHParameters`) driven by an
     input current ``I(t) = μ(t) + η(t)``: ``μ(t)``, the current from the V1 stage, is the
     mean input at which this membrane fires at the requested rate (the inverse of its
-    own noisy f–I curve, :func:`hh_current_for_rates`, as :func:`v1lab.spikes.sim_lif`
+    own noisy f–I curve, :func:`hh_current_for_rates`, as :func:`v1lab.cells.spikes.sim_lif`
     inverts the LIF's transfer function); ``η(t)`` is Ornstein–Uhlenbeck noise, the
     fluctuating synaptic background of a cortical cell in vivo (Destexhe et al. 2001),
     with SD ``noise_ua_cm2`` and correlation time ``noise_tau_s``. The default noise

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from v1lab import ParameterError
-from v1lab.cortex import CELL_TYPES, make_population, population_from_cells
+from v1lab.model.cortex import CELL_TYPES, make_population, population_from_cells
 from v1lab.experiment import Circuit, sim_rates
-from v1lab.retina import Retina
-from v1lab.stimulus import Bar, Blank, Grating, render_frames
+from v1lab.model.retina import Retina
+from v1lab.model.stimulus import Bar, Blank, Grating, render_frames
 
 RETINA = Retina()
 FS = RETINA.frame_rate_hz
@@ -210,7 +210,7 @@ def test_bad_cells_are_named(cell, field):
 
 def test_gabor_weights_in_blocks_equal_one_broadcast():
     # make_gabor_weights works in column blocks for speed; elementwise, so bit for bit.
-    from v1lab.cortex import _GABOR_BLOCK, gabor, make_gabor_weights
+    from v1lab.model.cortex import _GABOR_BLOCK, gabor, make_gabor_weights
 
     rng = np.random.default_rng(3)
     n = 2 * _GABOR_BLOCK + 37  # three blocks, the last one partial
