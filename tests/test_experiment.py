@@ -7,8 +7,8 @@ import pytest
 
 from v1lab.analysis import compute_metrics
 from v1lab.experiment import Circuit, make_schedule, run_protocol, sim_rates
-from v1lab.protocol import parse_protocol
 from v1lab.model.stimulus import Bar
+from v1lab.protocol import parse_protocol
 
 RETINA = {"extent_deg": 8.0, "pixels_per_deg": 8.0, "lgn_extent_deg": 5.0}
 TRUE_ORIENTATIONS = [0.0, 22.0, 47.0, 90.0, 118.0, 161.0]
@@ -143,8 +143,8 @@ def test_short_blanks_are_simulated_in_sequence():
 
 @pytest.mark.parametrize("seed", range(3))
 def test_spikes_are_gathered_per_cell_in_time_order(seed):
-    from v1lab.experiment import _gather
     from v1lab.cells.spikes import apply_dead_time
+    from v1lab.experiment import _gather
 
     rng = np.random.default_rng(seed)
     n = int(rng.integers(1, 40))

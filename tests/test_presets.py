@@ -10,8 +10,8 @@ import pytest
 
 from v1lab.analysis import compute_metrics
 from v1lab.experiment import run_protocol
-from v1lab.protocol import list_protocols, load_protocol, parse_protocol
 from v1lab.model.stimulus import RetinaGrid, SparseNoise, render_frames
+from v1lab.protocol import list_protocols, load_protocol, parse_protocol
 
 STIMULI = Path(__file__).resolve().parents[1] / "stimuli"
 PRESETS = (

@@ -158,8 +158,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace, out: TextIO) -> int:
     from v1lab.experiment import check_resources, run_protocol
-    from v1lab.plots.worker import start_figure_worker
     from v1lab.io import check_run_folder, default_run_folder
+    from v1lab.plots.worker import start_figure_worker
 
     protocol = _load(args)
     folder = args.out if args.out is not None else default_run_folder(protocol.name)
@@ -266,8 +266,8 @@ def save_recording_folder(
     data files and the audio are written, and in this process once those are done.
     """
     from v1lab.analysis import compute_metrics
-    from v1lab.plots.worker import FigureBatch
     from v1lab.io import save_run, save_table_csv
+    from v1lab.plots.worker import FigureBatch
     from v1lab.report import save_report
 
     metrics = compute_metrics(recording)

@@ -37,8 +37,8 @@ from v1lab.analysis import (
     make_von_mises,
 )
 from v1lab.experiment import run_protocol
-from v1lab.protocol import load_protocol, parse_protocol
 from v1lab.model.stimulus import Grating, SparseNoise
+from v1lab.protocol import load_protocol, parse_protocol
 
 # --------------------------------------------------------------------------------------
 # Selectivity indices

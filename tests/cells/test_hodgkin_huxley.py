@@ -20,12 +20,12 @@ from conftest import check_figure_has_data
 from scipy import signal
 
 from v1lab import audio
-from v1lab.cells import hodgkin_huxley as hh
 from v1lab._validate import ParameterError
-from v1lab.model.cortex import population_from_cells
-from v1lab.experiment import Circuit, sim_rates
-from v1lab.model.retina import Retina
+from v1lab.cells import hodgkin_huxley as hh
 from v1lab.cells.spikes import SpikeTrains, sim_spikes
+from v1lab.experiment import Circuit, sim_rates
+from v1lab.model.cortex import population_from_cells
+from v1lab.model.retina import Retina
 from v1lab.model.stimulus import Bar
 
 SQUID = hh.HHParameters(temperature_c=6.3)  # the 1952 model, as published

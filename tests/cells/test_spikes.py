@@ -12,8 +12,8 @@ import math
 import numpy as np
 import pytest
 
-from v1lab.cells import spikes
 from v1lab._validate import ParameterError
+from v1lab.cells import spikes
 from v1lab.cells.spikes import (
     SPIKE_MODELS,
     SpikeTrains,

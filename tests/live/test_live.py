@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from v1lab._validate import ParameterError
-from v1lab.model.cortex import CELL_TYPES, population_from_cells
+from v1lab.cells.spikes import sim_poisson_dead_time
 from v1lab.experiment import Circuit
 from v1lab.io import load_npz, load_nwb_tables
 from v1lab.live import (
@@ -57,10 +57,10 @@ from v1lab.live import (
     save_live_session,
     score_guess,
 )
-from v1lab.protocol import load_protocol, parse_protocol
+from v1lab.model.cortex import CELL_TYPES, population_from_cells
 from v1lab.model.retina import Retina
-from v1lab.cells.spikes import sim_poisson_dead_time
 from v1lab.model.stimulus import Bar, Grating, RetinaGrid, Spot, render_frames
+from v1lab.protocol import load_protocol, parse_protocol
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = Retina(extent_deg=6.0, lgn_extent_deg=4.0)  # fast to build, same model

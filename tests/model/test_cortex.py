@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from v1lab import ParameterError
-from v1lab.model.cortex import CELL_TYPES, make_population, population_from_cells
 from v1lab.experiment import Circuit, sim_rates
+from v1lab.model.cortex import CELL_TYPES, make_population, population_from_cells
 from v1lab.model.retina import Retina
 from v1lab.model.stimulus import Bar, Blank, Grating, render_frames
 

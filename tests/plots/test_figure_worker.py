@@ -13,8 +13,8 @@ import pytest
 import v1lab.plots as plots_module
 from v1lab.analysis import compute_metrics
 from v1lab.experiment import run_protocol
-from v1lab.plots.worker import FigureBatch, FigureWorker, start_figure_worker
 from v1lab.plots import save_run_figures
+from v1lab.plots.worker import FigureBatch, FigureWorker, start_figure_worker
 from v1lab.protocol import parse_protocol
 
 

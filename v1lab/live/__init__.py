@@ -85,8 +85,8 @@ from scipy.special import ndtr
 
 from v1lab._validate import ParameterError, check_choice, check_int, check_number
 from v1lab.audio import SpikeAudioRenderer, make_electrode_amplitudes
-from v1lab.model.cortex import CELL_TYPES, Population, make_gabor_weights, make_population
 from v1lab.experiment import STANDARD_PARAM_COLUMNS, Circuit, Recording
+from v1lab.model.cortex import CELL_TYPES, Population, make_gabor_weights, make_population
 from v1lab.model.retina import Retina, make_lgn_positions
 from v1lab.model.stimulus import Bar, Grating, RetinaGrid, Spot, Stimulus, render_frames
 
