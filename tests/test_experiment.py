@@ -108,11 +108,37 @@ def test_trial_to_trial_variability_is_poisson_like():
     stimuli = [{"kind": "bar", "speed_deg_s": 4.0, "duration_s": 1.5, "direction_deg": 90.0}]
     data = _protocol(trials={"n_trials": 60, "isi_s": 0.5}, stimuli=stimuli)
     data["population"]["cells"] = [{"type": "complex", "orientation_deg": 0.0}] * 6
+    data["spiking"] = {"model": "poisson", "gain_sd": 0.0}  # the generator alone
     rec = run_protocol(parse_protocol(data))
     counts = rec.spike_counts()
     assert counts.mean() > 5
     fano = counts.var(axis=0, ddof=1) / counts.mean(axis=0)
     assert 0.7 < fano.mean() < 1.15, fano
+
+
+def test_gain_fluctuation_makes_variance_grow_faster_than_the_mean():
+    # Goris, Movshon & Simoncelli (2014): with a gamma gain of SD s the count variance is
+    # mean + s² mean² (plus the dead time's small reduction), so the Fano factor exceeds
+    # 1 and grows with the mean, and log variance against log mean has a slope above 1.
+    # Six contrasts give six mean counts for each of 6 cells, 80 trials each.
+    stimuli = [{"kind": "bar", "speed_deg_s": 4.0, "duration_s": 1.5, "direction_deg": 90.0,
+                "contrast": [0.1, 0.15, 0.2, 0.3, 0.5, 1.0]}]  # fmt: skip
+    data = _protocol(trials={"n_trials": 80, "isi_s": 0.5}, stimuli=stimuli)
+    data["population"]["cells"] = [{"type": "complex", "orientation_deg": 0.0}] * 6
+    data["spiking"] = {"model": "poisson", "gain_sd": 0.3}
+    rec = run_protocol(parse_protocol(data))
+    counts = rec.spike_counts()
+    cond = rec.presentations["stimulus_condition_id"]
+    means = np.array([counts[cond == c].mean(axis=0) for c in range(6)]).ravel()
+    variances = np.array([counts[cond == c].var(axis=0, ddof=1) for c in range(6)]).ravel()
+    keep = means > 1.0
+    slope = np.polyfit(np.log(means[keep]), np.log(variances[keep]), 1)[0]
+    # Expected FF at the largest mean m: 1 + 0.09 m (>= 2 at m >= 11); the estimate's SD
+    # from 80 trials is about FF * sqrt(2/79) ≈ 0.16 FF, so > 1.5 is far below.
+    top = means.argmax()
+    assert means[top] > 11
+    assert variances[top] / means[top] > 1.5
+    assert slope > 1.0, slope
 
 
 def test_condition_rates_do_not_depend_on_the_previous_presentation():

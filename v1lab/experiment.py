@@ -36,6 +36,7 @@ __all__ = [
     "check_resources",
     "estimate_memory_bytes",
     "make_schedule",
+    "make_trial_gains",
     "run_protocol",
     "sim_rates",
 ]
@@ -282,7 +283,9 @@ def run_protocol(protocol: Protocol, *, progress: ProgressFn | None = None) -> R
     fs = protocol.retina.frame_rate_hz
     isi_s = protocol.trials.isi_s
     n_isi = round(isi_s * fs)
-    seq_pop, seq_sched, seq_lead, seq_spikes = np.random.SeedSequence(protocol.seed).spawn(4)
+    seq_pop, seq_sched, seq_lead, seq_spikes, seq_gain = np.random.SeedSequence(
+        protocol.seed
+    ).spawn(5)
     rng_pop, rng_sched, rng_lead = (
         np.random.default_rng(s) for s in (seq_pop, seq_sched, seq_lead)
     )
@@ -299,6 +302,7 @@ def run_protocol(protocol: Protocol, *, progress: ProgressFn | None = None) -> R
 
     n_cells = len(population)
     spiking = protocol.spiking
+    gains = make_trial_gains(spiking.gain_sd, (len(schedule), n_cells), seq_gain)
     pieces: list[tuple[np.ndarray, np.ndarray]] = []
     if n_isi > 0:
         lead = sim_spikes(
@@ -321,15 +325,28 @@ def run_protocol(protocol: Protocol, *, progress: ProgressFn | None = None) -> R
             rates = sim_rates(circuit, stim, tail_s=n_isi / fs)
             condition_rates.append(rates)
             where = np.flatnonzero(schedule == c)
-            trains = sim_spikes(
-                rates.astype(float),
-                fs,
-                model=spiking.model,
-                n_trials=len(where),
-                rng=cond_rngs[c],
-                **spiking.params(),
-            )
-            _place(trains, starts[where], pieces)
+            if gains is None:
+                trains = sim_spikes(
+                    rates.astype(float),
+                    fs,
+                    model=spiking.model,
+                    n_trials=len(where),
+                    rng=cond_rngs[c],
+                    **spiking.params(),
+                )
+                _place(trains, starts[where], pieces)
+            else:
+                # One call per presentation: each has its own gain for every cell.
+                for k in where:
+                    trains = sim_spikes(
+                        rates.astype(float) * gains[k],
+                        fs,
+                        model=spiking.model,
+                        n_trials=1,
+                        rng=cond_rngs[c],
+                        **spiking.params(),
+                    )
+                    _place(trains, starts[k : k + 1], pieces)
             if progress is not None:
                 progress(c, n_cond, stim, time.perf_counter() - tic)
     else:
@@ -338,6 +355,8 @@ def run_protocol(protocol: Protocol, *, progress: ProgressFn | None = None) -> R
         for k, c in enumerate(schedule):
             tic = time.perf_counter()
             rates = sim_rates(circuit, conditions[c], tail_s=n_isi / fs)
+            if gains is not None:
+                rates = rates * gains[k]
             trains = sim_spikes(
                 rates.astype(float),
                 fs,
@@ -369,6 +388,27 @@ def run_protocol(protocol: Protocol, *, progress: ProgressFn | None = None) -> R
         duration_s=session_s,
         condition_rates=condition_rates,
     )
+
+
+def make_trial_gains(
+    gain_sd: float, shape: tuple[int, int], seed: np.random.SeedSequence
+) -> np.ndarray | None:
+    """Trial-to-trial gains (n_presentations, n_cells): gamma, mean 1, SD ``gain_sd``.
+
+    Goris, Movshon & Simoncelli (2014) model a V1 spike count as Poisson with a rate
+    multiplied by a gamma-distributed gain, which makes the count variance
+    ``mean + gain_sd² · mean²``. ``None`` when ``gain_sd`` is 0 (no fluctuation).
+
+    Examples
+    --------
+    >>> g = make_trial_gains(0.2, (4000, 3), np.random.SeedSequence(1))
+    >>> round(float(g.mean()), 2), round(float(g.std()), 2)
+    (1.0, 0.2)
+    """
+    if gain_sd <= 0:
+        return None
+    shape_k = 1.0 / gain_sd**2
+    return np.random.default_rng(seed).gamma(shape_k, 1.0 / shape_k, size=shape)
 
 
 def _repeat_index(schedule: np.ndarray) -> np.ndarray:

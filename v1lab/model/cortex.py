@@ -29,7 +29,8 @@ Cell types, and what each reproduces
 Response nonlinearity (Heeger 1992; Albrecht & Hamilton 1982; Carandini & Heeger 2012)
     ``R = r_spont + r_max · D^n / (c50^n + N^n)``: an expansive power law of the
     rectified drive ``D`` divided by an untuned normalisation signal ``N``, the local
-    RMS of the same push–pull LGN signals around the RF (a pool of every orientation).
+    mean of the same rectified push–pull LGN signals around the RF (a pool of every
+    orientation, pooled linearly so that it grows with a small stimulus's area as ``D`` does).
     For the optimal grating ``N ≈ D``, so
     the contrast response is a saturating Naka–Rushton curve; and because ``N`` is
     the same for every orientation, the tuning curve only scales with contrast — its
@@ -577,7 +578,12 @@ class V1Layer:
                 f"rf at ({pop.x_deg[bad]:g}, {pop.y_deg[bad]:g}) deg",
                 "expected the RF to lie inside the LGN mosaic (retina.lgn_extent_deg)",
             )
-        gabor = gabor * (np.asarray(subs.gain) / optimal)[None, :]
+        # Contrast in the response function is grating contrast: a subunit's drive is 1
+        # for its optimal grating of contrast 1 drifting at the reference temporal
+        # frequency, so ``c50`` is the semi-saturation contrast that Albrecht & Hamilton
+        # (1982) measured with drifting gratings, not a contrast scaled down by the LGN's
+        # temporal gain.
+        gabor = gabor * (np.asarray(subs.gain) / (optimal * h_fast))[None, :]
 
         lagged = np.asarray(subs.lagged)
         # Push–pull: where the Gabor is positive, ON cells excite and OFF cells inhibit,
@@ -598,7 +604,12 @@ class V1Layer:
         position[order] = np.arange(order.size)
         self._compact_groups = {k: position[v] for k, v in self._groups.items()}
 
-        # Untuned normalisation pool: a Gaussian over LGN positions around each RF.
+        # Untuned normalisation pool: the summed (rectified, ON + OFF) LGN activity in a
+        # Gaussian around each RF. Pooled linearly, it grows in proportion to a small
+        # stimulus's area, as the drive does, so a spot inside one subregion drives the
+        # cell as strongly as its contrast warrants; pooled as an RMS it grew only as the
+        # square root of the area and silenced small stimuli (measured: a 0.6-deg spot at
+        # the centre of an ON subregion gave N = 2 D).
         sigma_pool = pool_scale * np.maximum(sigma_across, sigma_along)
         pool = np.empty((n_pos, len(pop)))
         for j in range(0, len(pop), _GABOR_BLOCK):
@@ -608,8 +619,10 @@ class V1Layer:
             ) ** 2
             g = np.exp(-0.5 * d2 / sigma_pool[None, block] ** 2)
             pool[:, block] = g / g.sum(axis=0, keepdims=True)
-        # Scaled so that N equals the drive D for the cell's optimal grating.
-        self.pool = flush_tiny(pool * 2.0 / dog_gain[None, :] ** 2).astype(np.float32)
+        # Scaled so that N equals the drive D for the cell's optimal grating: over the
+        # pool a sinusoid of amplitude a has mean |a sin| = 2a / pi.
+        scale = np.pi / (2.0 * dog_gain * h_fast)
+        self.pool = flush_tiny(pool * scale[None, :]).astype(np.float32)
 
         self._r_max = pop.r_max_hz.astype(np.float32)
         self._spont = pop.spontaneous_hz.astype(np.float32)
@@ -672,7 +685,7 @@ class V1Layer:
         return drive
 
     def compute_normalisation(self, lgn: np.ndarray) -> np.ndarray:
-        """Normalisation signal ``N`` (n_frames, n_cells): local RMS contrast in drive units.
+        """Normalisation signal ``N`` (n_frames, n_cells): local mean rectified contrast in drive units.
 
         Read from the non-lagged push–pull signals (ON − OFF)/2, which pass through the
         same rectification as the drive, so ``D/N`` for the optimal stimulus does not
@@ -680,7 +693,7 @@ class V1Layer:
         """
         n_pos = self.pool.shape[0]
         push_pull = 0.5 * (lgn[:, :n_pos] - lgn[:, n_pos : 2 * n_pos])
-        return np.sqrt(np.square(push_pull) @ self.pool)
+        return np.abs(push_pull) @ self.pool
 
     def process(self, lgn: np.ndarray) -> np.ndarray:
         """Firing rates (spikes/s), shape (n_frames, n_cells), float32, from LGN channels."""
