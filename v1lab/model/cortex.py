@@ -685,7 +685,7 @@ class V1Layer:
         return drive
 
     def compute_normalisation(self, lgn: np.ndarray) -> np.ndarray:
-        """Normalisation signal ``N`` (n_frames, n_cells): local mean rectified contrast in drive units.
+        """Normalisation signal ``N`` (n_frames, n_cells): mean rectified contrast, drive units.
 
         Read from the non-lagged push–pull signals (ON − OFF)/2, which pass through the
         same rectification as the drive, so ``D/N`` for the optimal stimulus does not
