@@ -36,6 +36,16 @@ Response nonlinearity (Heeger 1992; Albrecht & Hamilton 1982; Carandini & Heeger
     the same for every orientation, the tuning curve only scales with contrast — its
     width does not change (Sclar & Freeman 1982).
 
+Extra-classical surround (Cavanaugh, Bair & Movshon 2002a; Sceniak et al. 1999)
+    The normalisation signal also pools a wide region around the RF,
+    ``N = N_centre + k_s · N_surround``, with the surround Gaussian
+    :data:`SURROUND_SCALE` times as wide as the centre pool (the "ratio of Gaussians"
+    form Cavanaugh et al. fitted). A grating growing past the RF no longer adds drive
+    but keeps adding surround signal, so the size-tuning curve rises to a peak — the
+    grating summation field — then falls to a suppressed plateau. Each cell's ``k_s``
+    (``surround_strength``) is set from a suppression index drawn from their
+    distribution (:func:`surround_strength_for_index`).
+
 Population
     A :class:`Population` is a table of cells; it is the ground truth written to the
     NWB ``units`` table. :func:`make_population` draws one from documented
@@ -55,12 +65,15 @@ from v1lab.model.retina import Retina, compute_dog_gain, compute_kernel_response
 
 __all__ = [
     "CELL_TYPES",
+    "SURROUND_SCALE",
     "Population",
     "V1Layer",
+    "draw_suppression_index",
     "gabor",
     "make_gabor_weights",
     "make_population",
     "population_from_cells",
+    "surround_strength_for_index",
 ]
 
 CELL_TYPES = ("simple", "complex", "ds_simple", "end_stopped")
@@ -89,7 +102,59 @@ _COLUMN_RANGES: dict[str, tuple[float, float]] = {
     "exponent": (1.0, 5.0),
     "c50": (0.01, 1.0),
     "end_inhibition": (0.0, 3.0),
+    "surround_strength": (0.0, 20.0),
 }
+
+#: Width of the surround's Gaussian pool relative to the centre's. Cavanaugh, Bair &
+#: Movshon (2002a, J Neurophysiol 88:2530) found surrounds a few times the size of the
+#: grating summation field (median ratio of surround to summation-field diameter
+#: about 2–3 in their Fig. 6).
+SURROUND_SCALE = 3.0
+
+#: Suppression index of macaque V1 cells (Cavanaugh, Bair & Movshon 2002a, Fig. 4A,
+#: n = 190): counts in bins of 0.2 from 0 to 1.2 (indices > 1 are responses below
+#: the spontaneous rate, drawn here as 0.95, the strongest the model produces).
+SUPPRESSION_INDEX_BINS = np.array([0.0, 0.2, 0.4, 0.6, 0.8, 1.0, 1.2])
+SUPPRESSION_INDEX_COUNTS = np.array([66, 44, 38, 23, 16, 3])
+
+#: Fraction of the surround pool that an optimal, RF-sized grating already covers: a
+#: disc of radius 2 centre-pool SDs in a Gaussian SURROUND_SCALE times wider.
+_SURROUND_AT_PEAK = 1.0 - np.exp(-0.5 * (2.0 / SURROUND_SCALE) ** 2)
+
+
+def surround_strength_for_index(
+    suppression_index: np.ndarray | float, exponent: np.ndarray | float
+) -> np.ndarray:
+    """Surround weight ``k_s`` that gives a cell a suppression index at high contrast.
+
+    With ``R ∝ (D / N)^n`` at high contrast and ``N = N_c + k_s N_s``, an optimal
+    RF-sized grating (covering a fraction ``f`` of the surround pool) and a full-field
+    one give ``SI = 1 − ((1 + k_s f) / (1 + k_s))^n`` (Cavanaugh et al. 2002a's
+    ``SI = (R_peak − R_plateau) / R_peak``); this inverts it. Indices are clipped to
+    [0, 0.95].
+
+    Examples
+    --------
+    >>> float(surround_strength_for_index(0.0, 2.5))
+    0.0
+    >>> k = float(surround_strength_for_index(0.5, 2.5)); k > 0
+    True
+    """
+    si = np.clip(np.asarray(suppression_index, dtype=float), 0.0, 0.95)
+    q = (1.0 - si) ** (1.0 / np.asarray(exponent, dtype=float))
+    f = _SURROUND_AT_PEAK
+    return np.maximum((1.0 - q) / np.maximum(q - f, 1e-3), 0.0)
+
+
+def draw_suppression_index(n_cells: int, rng: np.random.Generator) -> np.ndarray:
+    """Suppression indices drawn from Cavanaugh et al.'s (2002a) histogram.
+
+    A bin is chosen in proportion to its count, then a value uniformly within it.
+    """
+    p = SUPPRESSION_INDEX_COUNTS / SUPPRESSION_INDEX_COUNTS.sum()
+    b = rng.choice(len(p), size=n_cells, p=p)
+    lo, hi = SUPPRESSION_INDEX_BINS[b], SUPPRESSION_INDEX_BINS[b + 1]
+    return np.minimum(lo + (hi - lo) * rng.random(n_cells), 0.95)
 
 
 @dataclass(frozen=True)
@@ -115,6 +180,9 @@ class Population:
         Response nonlinearity.
     end_inhibition : ndarray
         Strength of the end zones (end-stopped cells; 0 otherwise).
+    surround_strength : ndarray
+        Weight ``k_s`` of the extra-classical surround in the normalisation signal
+        (0: no surround suppression). ``None`` means 0 for every cell.
     """
 
     cell_type: np.ndarray
@@ -131,9 +199,12 @@ class Population:
     exponent: np.ndarray
     c50: np.ndarray
     end_inhibition: np.ndarray
+    surround_strength: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = len(self.cell_type)
+        if self.surround_strength is None:
+            object.__setattr__(self, "surround_strength", np.zeros(n))
         for f in fields(self):
             col = np.asarray(getattr(self, f.name))
             if col.shape != (n,):
@@ -206,7 +277,10 @@ def make_population(
     * ``exponent`` ~ U(2, 3) and ``c50`` ~ U(0.1, 0.3) (Albrecht & Hamilton 1982);
     * direction sign ±1 at random for ``ds_simple``; ``end_inhibition`` 0.5 for
       ``end_stopped``: the two end zones together balance the centre, so a slit much
-      longer than the RF silences the cell (Hubel & Wiesel 1965).
+      longer than the RF silences the cell (Hubel & Wiesel 1965);
+    * ``surround_strength`` from a suppression index drawn from Cavanaugh, Bair &
+      Movshon's (2002a) distribution (:func:`draw_suppression_index`,
+      :func:`surround_strength_for_index`).
 
     Examples
     --------
@@ -231,7 +305,7 @@ def make_population(
 
     simple_like = np.isin(types, ("simple", "ds_simple"))
     sf = spatial_frequency_cpd * 10 ** np.clip(rng.normal(0.0, 0.1, n_cells), -0.2, 0.2)
-    return Population(
+    columns = dict(
         cell_type=types,
         x_deg=center_deg[0] + rng.normal(0.0, rf_scatter_deg, n_cells),
         y_deg=center_deg[1] + rng.normal(0.0, rf_scatter_deg, n_cells),
@@ -249,6 +323,10 @@ def make_population(
         c50=rng.uniform(0.1, 0.3, n_cells),
         end_inhibition=np.where(types == "end_stopped", 0.5, 0.0),
     )
+    # Drawn last, so the columns above are those of earlier versions for the same seed.
+    suppression = draw_suppression_index(n_cells, rng)
+    columns["surround_strength"] = surround_strength_for_index(suppression, columns["exponent"])
+    return Population(**columns)
 
 
 #: Upper ends of the drawn ``r_max_hz`` and ``spontaneous_hz`` distributions.
@@ -267,6 +345,8 @@ _CELL_DEFAULTS: dict[str, float] = {
     "spontaneous_hz": 1.0,
     "exponent": 2.5,
     "c50": 0.2,
+    # The median drawn surround: a suppression index of about 0.33 at exponent 2.5.
+    "surround_strength": float(surround_strength_for_index(0.33, 2.5)),
 }
 
 
@@ -276,7 +356,8 @@ def population_from_cells(cells: Sequence[Mapping[str, Any]]) -> Population:
     Each cell is a mapping with ``type`` (one of :data:`CELL_TYPES`) and any of
     ``x_deg``, ``y_deg``, ``orientation_deg``, ``spatial_frequency_cpd``,
     ``phase_deg``, ``nx``, ``ny``, ``r_max_hz``, ``spontaneous_hz``, ``exponent``,
-    ``c50``, ``end_inhibition``; a ``ds_simple`` cell may give
+    ``c50``, ``end_inhibition``, ``surround_strength`` (default: the drawn population's
+    median); a ``ds_simple`` cell may give
     ``preferred_direction_deg`` (orientation ± 90°) instead of, or with, the orientation.
 
     Examples
@@ -610,17 +691,30 @@ class V1Layer:
         # cell as strongly as its contrast warrants; pooled as an RMS it grew only as the
         # square root of the area and silenced small stimuli (measured: a 0.6-deg spot at
         # the centre of an ON subregion gave N = 2 D).
-        sigma_pool = pool_scale * np.maximum(sigma_across, sigma_along)
+        # The classical pool has the RF's own envelope (untuned: no carrier), so it
+        # fills exactly as the drive does when a grating grows to the RF's size, and a
+        # cell with no surround keeps its response as the grating grows further.
+        s_u, s_v = pool_scale * sigma_across, pool_scale * sigma_along
+        sigma_surround = SURROUND_SCALE * np.maximum(s_u, s_v)
         pool = np.empty((n_pos, len(pop)))
         for j in range(0, len(pop), _GABOR_BLOCK):
             block = slice(j, j + _GABOR_BLOCK)
-            d2 = (lgn_positions_deg[:, 0:1] - pop.x_deg[None, block]) ** 2 + (
-                lgn_positions_deg[:, 1:2] - pop.y_deg[None, block]
-            ) ** 2
-            g = np.exp(-0.5 * d2 / sigma_pool[None, block] ** 2)
+            dx = lgn_positions_deg[:, 0:1] - pop.x_deg[None, block]
+            dy = lgn_positions_deg[:, 1:2] - pop.y_deg[None, block]
+            th = theta[None, block]
+            u = -dx * np.sin(th) + dy * np.cos(th)
+            v = dx * np.cos(th) + dy * np.sin(th)
+            g = np.exp(-0.5 * (u / s_u[None, block]) ** 2 - 0.5 * (v / s_v[None, block]) ** 2)
             pool[:, block] = g / g.sum(axis=0, keepdims=True)
-        # Scaled so that N equals the drive D for the cell's optimal grating: over the
-        # pool a sinusoid of amplitude a has mean |a sin| = 2a / pi.
+            # The extra-classical surround: a Gaussian SURROUND_SCALE times wider,
+            # weighted by each cell's surround_strength, in the same matrix (one
+            # product serves both).
+            g = np.exp(-0.5 * (dx**2 + dy**2) / sigma_surround[None, block] ** 2)
+            k_s = pop.surround_strength[None, block]
+            pool[:, block] += k_s * g / g.sum(axis=0, keepdims=True)
+        # Scaled so that N equals the drive D for the cell's optimal grating when it
+        # covers only the classical RF: over the pool a sinusoid of amplitude a has mean
+        # |a sin| = 2a / pi.
         scale = np.pi / (2.0 * dog_gain * h_fast)
         self.pool = flush_tiny(pool * scale[None, :]).astype(np.float32)
 
