@@ -200,7 +200,7 @@ def _summary_table(metrics: Mapping[str, np.ndarray]) -> str:
 
 
 def _map_section(recording: Any, metrics: Mapping[str, np.ndarray]) -> str:
-    from v1lab.model.maps import compute_map_summary
+    from v1lab.analysis import compute_map_summary
 
     s = compute_map_summary(recording, metrics)
     if s is None:

@@ -24,13 +24,9 @@ from v1lab.analysis import (
     make_gabor,
     make_von_mises,
 )
+from v1lab.analysis.maps import compute_map_summary, compute_pinwheels
 from v1lab.experiment import run_protocol
-from v1lab.model.maps import (
-    compute_map_summary,
-    compute_pinwheels,
-    make_orientation_field,
-    make_sheet_positions,
-)
+from v1lab.model.maps import make_orientation_field, make_sheet_positions
 from v1lab.plots import (
     plot_cell_contrast,
     plot_cell_spot_maps,

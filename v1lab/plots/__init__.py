@@ -929,7 +929,7 @@ def plot_orientation_map(
         Preferred orientation (deg) on the lattice, row 0 at the bottom.
     spacing_mm : float
         Lattice spacing, for the axes (mm of cortex).
-    pinwheels : v1lab.model.maps.Pinwheels, optional
+    pinwheels : v1lab.analysis.maps.Pinwheels, optional
         Drawn as white circles (clockwise) and black triangles (counter-clockwise).
     selectivity : ndarray (rows, cols), optional
         Darkens weakly selective places (brightness = selectivity / its 95th percentile),
@@ -998,7 +998,7 @@ def plot_selectivity_map(
 
 
 def plot_sheet_maps(summary: Any) -> tuple[Any, Any]:
-    """Figures for a recorded sheet (:func:`v1lab.model.maps.compute_map_summary`).
+    """Figures for a recorded sheet (:func:`v1lab.analysis.maps.compute_map_summary`).
 
     Returns
     -------
@@ -1161,7 +1161,7 @@ def _cached(run: _Run, what: str) -> Any:
         elif what == "sta":
             run.cache[what] = analysis.compute_sta(run.recording)
         elif what == "sheet":
-            from v1lab.model.maps import compute_map_summary
+            from v1lab.analysis import compute_map_summary
 
             run.cache[what] = compute_map_summary(run.recording, run.metrics)
         else:  # pragma: no cover - the callers and this switch are written together
