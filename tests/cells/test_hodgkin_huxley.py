@@ -1,4 +1,4 @@
-"""Tests for v1lab.cells.hodgkin_huxley: the membrane, its classical numbers, spikes, pop, figure.
+"""Tests for v1lab.cells.hodgkin_huxley: the membrane, its classical numbers, spikes, pop.
 
 Published values are those of the standard Hodgkin & Huxley (1952) parameter set at
 6.3 °C (modern convention, rest −65 mV): repetitive firing needs a current above the
@@ -12,11 +12,9 @@ between the f–I curve jumps from 0 to about 50 spikes/s (type II; Rinzel & Erm
 from __future__ import annotations
 
 import inspect
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from conftest import check_figure_has_data
 from scipy import signal
 
 from v1lab import audio
@@ -367,71 +365,3 @@ def test_hh_pop_passes_the_audio_loudness_limits(monkeypatch):
     loud = _render_with_hh_pop(trains, 1.0, monkeypatch, rng=rng)
     assert loud.shape == (fs,) and np.isfinite(loud).all()
     assert np.abs(loud).max() <= 10 ** (-1 / 20) + 1e-6
-
-
-# --------------------------------------------------------------------------------------
-# Figures
-# --------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def sweeps():
-    rng = np.random.default_rng(6)
-    bump = np.concatenate([np.full(60, 1.0), np.full(60, 50.0), np.full(60, 1.0)])[:, None]
-    _, pref = hh.sim_hodgkin_huxley(bump, 200.0, rng=rng, record=[0])
-    _, orth = hh.sim_hodgkin_huxley(np.full((180, 1), 1.0), 200.0, rng=rng, record=[0])
-    return pref, orth
-
-
-def test_plot_functions_take_and_return_an_axes(sweeps):
-    import matplotlib.pyplot as plt
-
-    pref, _ = sweeps
-    for fn in (hh.plot_membrane, hh.plot_spike_phases, hh.plot_gates, hh.plot_ionic_currents):
-        fig, ax = plt.subplots()
-        assert fn(pref, ax=ax) is ax
-        check_figure_has_data(ax)
-        plt.close(fig)
-
-
-def test_membrane_figure_has_sweeps_phases_gates_and_currents(sweeps):
-    import matplotlib.pyplot as plt
-
-    pref, orth = sweeps
-    fig = hh.make_membrane_figure(pref, orth)
-    assert len(fig.axes) == 6
-    for ax in fig.axes:
-        check_figure_has_data(ax)
-    texts = {t.get_text() for ax in fig.axes for t in ax.texts}
-    assert set(hh.SPIKE_PHASES) <= texts
-    legends = " ".join(
-        t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()
-    )
-    for name in ("m (", "h (", "n (", "I_Na", "I_K"):
-        assert name in legends
-    plt.close(fig)
-
-
-def test_recording_membrane_figure_uses_preferred_and_orthogonal_sweeps():
-    import matplotlib.pyplot as plt
-
-    n = 200
-
-    def bar(direction):
-        return SimpleNamespace(trial_params=lambda: {"direction_deg": direction})
-
-    rates = [np.full((n, 2), 1.0, np.float32) for _ in range(4)]
-    rates[1][60:120, 1] = 60.0  # cell 1 prefers 90°
-    recording = SimpleNamespace(
-        condition_rates=rates,
-        conditions=[bar(0.0), bar(90.0), bar(180.0), bar(270.0)],
-        n_cells=2,
-        protocol=SimpleNamespace(retina=SimpleNamespace(frame_rate_hz=200.0)),
-        population=SimpleNamespace(cell_type=np.array(["simple", "complex"])),
-    )
-    fig = hh.make_recording_membrane_figure(recording, rng=np.random.default_rng(8))
-    titles = [ax.get_title() for ax in fig.axes]
-    assert any(t.startswith("preferred sweep (90°)") for t in titles)
-    assert any(t.startswith(("orthogonal sweep (0°)", "orthogonal sweep (180°)")) for t in titles)
-    assert "cell 1 (complex)" in fig._suptitle.get_text()
-    plt.close(fig)
