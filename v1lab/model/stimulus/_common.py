@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+import warnings
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["pil_errors", "set_frozen", "wrap_angle"]
+from v1lab._validate import ParameterError
+
+if TYPE_CHECKING:
+    from PIL.Image import Image as PILPicture
+
+__all__ = ["MAX_PICTURE_PIXELS", "pil_errors", "read_picture", "set_frozen", "wrap_angle"]
+
+# Largest picture an Image stimulus reads: 4096 × 4096 pixels, one per pixel of the largest
+# grid (finer detail is averaged away on any grid). Reading one takes at most ~0.4 GB
+# (measured: 0.34 GB for an RGBA PNG, 0.39 GB for a float TIFF).
+MAX_PICTURE_PIXELS = 4096 * 4096
 
 
 def set_frozen(obj: object, name: str, value: Any) -> None:
@@ -28,3 +41,32 @@ def pil_errors() -> tuple[type[BaseException], ...]:
     from PIL import Image as PILImage
 
     return (*_PIL_ERRORS, PILImage.DecompressionBombError)
+
+
+@contextlib.contextmanager
+def read_picture(path: str) -> Iterator[PILPicture]:
+    """Open an image file, refusing it before any pixel is decoded if it cannot be read.
+
+    Only the header is read here (pillow decodes on first use), so a missing or foreign
+    file, or a picture of more than :data:`MAX_PICTURE_PIXELS` pixels, is refused cheaply
+    with a :class:`~v1lab._validate.ParameterError` naming ``path``.
+    """
+    from PIL import Image as PILImage
+
+    most = f"at most {MAX_PICTURE_PIXELS} pixels (4096 × 4096): reduce it first"
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns above ~89 Mpx; such pictures are refused just below, quietly.
+            warnings.simplefilter("ignore", PILImage.DecompressionBombWarning)
+            picture = PILImage.open(path)
+    except PILImage.DecompressionBombError as exc:
+        raise ParameterError("path", path, f"expected an image of {most} ({exc})") from exc
+    except pil_errors() as exc:
+        raise ParameterError("path", path, f"expected a readable image file ({exc})") from exc
+    with picture:
+        width, height = picture.size
+        if width * height > MAX_PICTURE_PIXELS:
+            raise ParameterError(
+                "path", path, f"the image is {width} × {height} pixels; expected {most}"
+            )
+        yield picture

@@ -13,6 +13,10 @@ __all__ = ["RetinaGrid"]
 
 # A protocol typo such as pixels_per_deg = 800 should fail with a message, not a MemoryError.
 _MAX_PIXELS_PER_SIDE = 4096
+# Degrees are used as flat coordinates, fair only near the line of sight (at 45° off it,
+# tan 45° = 1 rad is 27 % more than 45° = 0.79 rad); a 90° screen also keeps v1lab.live's
+# edges (bars 4 screens long, centred up to 1.5 screens out) within the stimulus ranges.
+_MAX_EXTENT_DEG = 90.0
 
 
 @dataclass(frozen=True)
@@ -22,7 +26,7 @@ class RetinaGrid:
     Parameters
     ----------
     extent_deg : float
-        Side of the square field of view (deg), centred on (0, 0).
+        Side of the square field of view (deg, at most 90), centred on (0, 0).
     pixels_per_deg : float
         Sampling density. The grid has ``n_pixels = max(1, round(extent_deg *
         pixels_per_deg))`` pixels per side, so the actual pixel size is
@@ -42,7 +46,9 @@ class RetinaGrid:
     pixels_per_deg: float = 8.0
 
     def __post_init__(self) -> None:
-        extent = check_number("extent_deg", self.extent_deg, lo=0, lo_open=True, unit="deg")
+        extent = check_number(
+            "extent_deg", self.extent_deg, lo=0, lo_open=True, hi=_MAX_EXTENT_DEG, unit="deg"
+        )
         ppd = check_number(
             "pixels_per_deg", self.pixels_per_deg, lo=0, lo_open=True, unit="pixels per deg"
         )

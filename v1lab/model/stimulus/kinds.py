@@ -3,6 +3,12 @@
 Each class only holds and checks parameters (the conventions are those of
 :mod:`v1lab.model.stimulus`); :mod:`v1lab.model.stimulus.render` draws them.
 :func:`make_stimulus` builds one from a kind name, as a protocol gives it.
+
+Every number has a physical range, wider than any real experiment needs (positions within
+±180°, sizes 0.001–360°, speeds up to 1000 °/s, spatial frequencies up to 64 c/deg,
+temporal frequencies up to 500 Hz, durations up to a day; the reason for each is beside
+its range in ``_RANGES``). A value outside it is refused with a
+:class:`~v1lab._validate.ParameterError` naming the field, the value and the range.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from v1lab._validate import ParameterError, check_choice, check_number
-from v1lab.model.stimulus._common import pil_errors, set_frozen, wrap_angle
+from v1lab.model.stimulus._common import read_picture, set_frozen, wrap_angle
 
 __all__ = [
     "STIMULUS_KINDS",
@@ -60,20 +66,55 @@ class Stimulus:
         return {}
 
 
-def _duration(value: Any) -> float:
-    return check_number("duration_s", value, lo=0, lo_open=True, unit="s")
+# The physical range of every numeric field with a unit, as (lo, hi, unit), both bounds
+# allowed: wider than any real experiment needs, and narrow enough that nothing overflows
+# or loses its precision while rendering (a speed of 1e308 deg/s did). Contrast, density,
+# grid_size and noise_seed have their ranges where they are checked.
+_RANGES: dict[str, tuple[float, float, str]] = {
+    # No direction is more than 180° from the line of sight (the temporal field reaches ~100°).
+    "x_deg": (-180.0, 180.0, "deg"),
+    "y_deg": (-180.0, 180.0, "deg"),
+    # One turn either way names every angle.
+    "orientation_deg": (-360.0, 360.0, "deg"),
+    "direction_deg": (-360.0, 360.0, "deg"),
+    "phase_deg": (-360.0, 360.0, "deg"),
+    # From 3.6 arcsec (finer than any display pixel and than foveal cones, 0.5 arcmin apart)
+    # to the full circle (a bar larger than the screen draws an edge, as in v1lab.live).
+    "width_deg": (1e-3, 360.0, "deg"),
+    "length_deg": (1e-3, 360.0, "deg"),
+    "size_deg": (1e-3, 360.0, "deg"),
+    "square_deg": (1e-3, 360.0, "deg"),
+    # Radii: half those sizes; the hole of an annulus may be 0.
+    "radius_deg": (1e-3, 180.0, "deg"),
+    "inner_radius_deg": (0.0, 180.0, "deg"),
+    "outer_radius_deg": (1e-3, 180.0, "deg"),
+    "aperture_radius_deg": (1e-3, 180.0, "deg; inf for no aperture"),
+    # Saccades peak near 700 deg/s; nothing faster is seen as motion.
+    "speed_deg_s": (0.0, 1000.0, "deg/s"),
+    # Above the acuity of humans (~60 c/deg) and cats (~9); one cycle in 1000 deg is uniform.
+    "spatial_frequency_cpd": (1e-3, 64.0, "cycles/deg"),
+    # Faster than any display refreshes and far above flicker fusion (< 100 Hz).
+    "temporal_frequency_hz": (0.0, 500.0, "Hz"),
+    # From one frame at the fastest frame rate (10 kHz) to a day, a whole recording session.
+    "duration_s": (1e-4, 86400.0, "s"),
+    # No display shows a new frame sooner than 1 ms.
+    "frame_duration_s": (1e-3, 86400.0, "s"),
+}
+
+
+def _bounded(name: str, value: Any) -> float:
+    lo, hi, unit = _RANGES[name]
+    return check_number(name, value, lo=lo, hi=hi, unit=unit)
+
+
+def _set_bounded(stimulus: Stimulus, *names: str) -> None:
+    # Checks the named fields against their ranges, in order, and stores them as floats.
+    for name in names:
+        set_frozen(stimulus, name, _bounded(name, getattr(stimulus, name)))
 
 
 def _contrast(value: Any) -> float:
     return check_number("contrast", value, lo=-1, hi=1, unit="signed contrast")
-
-
-def _position(name: str, value: Any) -> float:
-    return check_number(name, value, unit="deg")
-
-
-def _positive(name: str, value: Any, unit: str = "deg") -> float:
-    return check_number(name, value, lo=0, lo_open=True, unit=unit)
 
 
 def _resolve_angles(
@@ -83,10 +124,10 @@ def _resolve_angles(
 
     ``still`` describes the stimulus when it does not move, for the error message.
     """
-    ori = None if orientation is None else check_number("orientation_deg", orientation, unit="deg")
+    ori = None if orientation is None else _bounded("orientation_deg", orientation)
     # nan counts as "not given" so that dataclasses.replace() on a still stimulus works.
     given_dir = direction is not None and not _is_nan(direction)
-    dirn = check_number("direction_deg", direction, unit="deg") if given_dir else None
+    dirn = _bounded("direction_deg", direction) if given_dir else None
     if not moving:
         if dirn is not None:
             raise ParameterError(
@@ -121,11 +162,13 @@ class Bar(Stimulus):
     contrast : float
         Signed contrast in [-1, 1]: > 0 light bar, < 0 dark bar.
     width_deg, length_deg : float
-        Size across and along the bar's long axis (deg, > 0).
+        Size across and along the bar's long axis (deg, 0.001 to 360).
     orientation_deg : float or None
-        Orientation of the long axis (0 = horizontal, counter-clockwise positive).
+        Orientation of the long axis (0 = horizontal, counter-clockwise positive; deg,
+        -360 to 360).
     direction_deg : float or None
-        Direction of motion (0 = rightwards, 90 = upwards); only for a moving bar.
+        Direction of motion (0 = rightwards, 90 = upwards; deg, -360 to 360); only for a
+        moving bar.
         A moving bar given only one of the two angles gets the other from
         ``direction = orientation + 90``; given both, they must satisfy
         ``direction = orientation ± 90``; given neither, it is horizontal and moves up.
@@ -133,13 +176,14 @@ class Bar(Stimulus):
         After construction both fields hold the resolved values, so to turn a bar with
         ``dataclasses.replace`` give both angles (or set the other one to ``None``).
     speed_deg_s : float
-        Speed (deg/s, >= 0). 0 flashes the bar for the whole duration.
+        Speed (deg/s, 0 to 1000). 0 flashes the bar for the whole duration.
     x_deg, y_deg : float
-        Centre of the bar at the middle of the presentation; a moving bar's centre is
+        Centre of the bar at the middle of the presentation (deg, -180 to 180); a moving
+        bar's centre is
         ``(x, y) + speed · (t - duration / 2) · (cos dir, sin dir)``, so the sweep is centred
         on (x, y) and covers :attr:`travel_deg`.
     duration_s : float
-        Presentation time (s, > 0).
+        Presentation time (s, 0.0001 to 86400).
 
     Examples
     --------
@@ -164,21 +208,16 @@ class Bar(Stimulus):
 
     def __post_init__(self) -> None:
         set_frozen(self, "contrast", _contrast(self.contrast))
-        set_frozen(self, "width_deg", _positive("width_deg", self.width_deg))
-        set_frozen(self, "length_deg", _positive("length_deg", self.length_deg))
-        speed = check_number("speed_deg_s", self.speed_deg_s, lo=0, unit="deg/s")
+        _set_bounded(self, "width_deg", "length_deg", "speed_deg_s")
         ori, dirn = _resolve_angles(
             self.orientation_deg,
             self.direction_deg,
-            moving=speed > 0,
+            moving=self.speed_deg_s > 0,
             still="a flashed bar (speed_deg_s = 0)",
         )
         set_frozen(self, "orientation_deg", ori)
         set_frozen(self, "direction_deg", dirn)
-        set_frozen(self, "speed_deg_s", speed)
-        set_frozen(self, "x_deg", _position("x_deg", self.x_deg))
-        set_frozen(self, "y_deg", _position("y_deg", self.y_deg))
-        set_frozen(self, "duration_s", _duration(self.duration_s))
+        _set_bounded(self, "x_deg", "y_deg", "duration_s")
 
     @property
     def travel_deg(self) -> float:
@@ -207,11 +246,11 @@ class Spot(Stimulus):
     contrast : float
         Signed contrast in [-1, 1].
     radius_deg : float
-        Radius (deg, > 0).
+        Radius (deg, 0.001 to 180).
     x_deg, y_deg : float
-        Centre (deg).
+        Centre (deg, -180 to 180).
     duration_s : float
-        Presentation time (s, > 0).
+        Presentation time (s, 0.0001 to 86400).
 
     Examples
     --------
@@ -229,10 +268,7 @@ class Spot(Stimulus):
 
     def __post_init__(self) -> None:
         set_frozen(self, "contrast", _contrast(self.contrast))
-        set_frozen(self, "radius_deg", _positive("radius_deg", self.radius_deg))
-        set_frozen(self, "x_deg", _position("x_deg", self.x_deg))
-        set_frozen(self, "y_deg", _position("y_deg", self.y_deg))
-        set_frozen(self, "duration_s", _duration(self.duration_s))
+        _set_bounded(self, "radius_deg", "x_deg", "y_deg", "duration_s")
 
     def trial_params(self) -> dict[str, float]:
         return {
@@ -252,13 +288,13 @@ class Annulus(Stimulus):
     contrast : float
         Signed contrast in [-1, 1].
     inner_radius_deg : float
-        Radius of the hole (deg, >= 0).
+        Radius of the hole (deg, 0 to 180).
     outer_radius_deg : float
-        Outer radius (deg, > inner_radius_deg).
+        Outer radius (deg, > inner_radius_deg, 0.001 to 180).
     x_deg, y_deg : float
-        Centre (deg).
+        Centre (deg, -180 to 180).
     duration_s : float
-        Presentation time (s, > 0).
+        Presentation time (s, 0.0001 to 86400).
 
     Examples
     --------
@@ -277,19 +313,15 @@ class Annulus(Stimulus):
 
     def __post_init__(self) -> None:
         set_frozen(self, "contrast", _contrast(self.contrast))
-        inner = check_number("inner_radius_deg", self.inner_radius_deg, lo=0, unit="deg")
-        outer = check_number(
+        _set_bounded(self, "inner_radius_deg", "outer_radius_deg")
+        check_number(
             "outer_radius_deg",
             self.outer_radius_deg,
-            lo=inner,
+            lo=self.inner_radius_deg,
             lo_open=True,
             unit="deg, > inner_radius_deg",
         )
-        set_frozen(self, "inner_radius_deg", inner)
-        set_frozen(self, "outer_radius_deg", outer)
-        set_frozen(self, "x_deg", _position("x_deg", self.x_deg))
-        set_frozen(self, "y_deg", _position("y_deg", self.y_deg))
-        set_frozen(self, "duration_s", _duration(self.duration_s))
+        _set_bounded(self, "x_deg", "y_deg", "duration_s")
 
     def trial_params(self) -> dict[str, float]:
         return {
@@ -304,7 +336,7 @@ class Annulus(Stimulus):
 def _radius_or_inf(name: str, value: Any) -> float:
     if isinstance(value, Real) and not isinstance(value, bool) and value == math.inf:
         return math.inf
-    return check_number(name, value, lo=0, lo_open=True, unit="deg; inf for no aperture")
+    return _bounded(name, value)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -331,21 +363,22 @@ class Grating(Stimulus):
     waveform : {'sine', 'square'}
         Luminance profile across the stripes.
     spatial_frequency_cpd : float
-        Cycles per degree (> 0).
+        Cycles per degree (0.001 to 64).
     temporal_frequency_hz : float
-        Drift or reversal rate (Hz, >= 0).
+        Drift or reversal rate (Hz, 0 to 500).
     orientation_deg, direction_deg : float or None
         Resolved as for :class:`Bar`; a counterphase grating has ``direction_deg = nan``.
     motion : {'drift', 'counterphase'}
         How the pattern changes in time.
     phase_deg : float
-        Spatial phase φ (deg), stored in [0, 360).
+        Spatial phase φ (deg, -360 to 360), stored in [0, 360).
     aperture_radius_deg : float
-        Radius of the circular aperture (deg, > 0); ``inf`` (default) for full field.
+        Radius of the circular aperture (deg, 0.001 to 180); ``inf`` (default) for full
+        field.
     x_deg, y_deg : float
-        Centre of the aperture and phase origin (deg).
+        Centre of the aperture and phase origin (deg, -180 to 180).
     duration_s : float
-        Presentation time (s, > 0).
+        Presentation time (s, 0.0001 to 86400).
 
     Examples
     --------
@@ -374,16 +407,7 @@ class Grating(Stimulus):
     def __post_init__(self) -> None:
         set_frozen(self, "contrast", _contrast(self.contrast))
         set_frozen(self, "waveform", check_choice("waveform", self.waveform, ("sine", "square")))
-        set_frozen(
-            self,
-            "spatial_frequency_cpd",
-            _positive("spatial_frequency_cpd", self.spatial_frequency_cpd, "cycles/deg"),
-        )
-        set_frozen(
-            self,
-            "temporal_frequency_hz",
-            check_number("temporal_frequency_hz", self.temporal_frequency_hz, lo=0, unit="Hz"),
-        )
+        _set_bounded(self, "spatial_frequency_cpd", "temporal_frequency_hz")
         motion = check_choice("motion", self.motion, ("drift", "counterphase"))
         ori, dirn = _resolve_angles(
             self.orientation_deg,
@@ -397,16 +421,14 @@ class Grating(Stimulus):
         set_frozen(
             self,
             "phase_deg",
-            wrap_angle(check_number("phase_deg", self.phase_deg, unit="deg"), 360),
+            wrap_angle(_bounded("phase_deg", self.phase_deg), 360),
         )
         set_frozen(
             self,
             "aperture_radius_deg",
             _radius_or_inf("aperture_radius_deg", self.aperture_radius_deg),
         )
-        set_frozen(self, "x_deg", _position("x_deg", self.x_deg))
-        set_frozen(self, "y_deg", _position("y_deg", self.y_deg))
-        set_frozen(self, "duration_s", _duration(self.duration_s))
+        _set_bounded(self, "x_deg", "y_deg", "duration_s")
 
     def trial_params(self) -> dict[str, float]:
         return {
@@ -442,7 +464,7 @@ class FullField(Stimulus):
 
     def __post_init__(self) -> None:
         set_frozen(self, "contrast", _contrast(self.contrast))
-        set_frozen(self, "duration_s", _duration(self.duration_s))
+        _set_bounded(self, "duration_s")
 
     def trial_params(self) -> dict[str, float]:
         return {"contrast": self.contrast}
@@ -463,7 +485,7 @@ class Blank(Stimulus):
     duration_s: float = 1.0
 
     def __post_init__(self) -> None:
-        set_frozen(self, "duration_s", _duration(self.duration_s))
+        _set_bounded(self, "duration_s")
 
     def trial_params(self) -> dict[str, float]:
         return {}
@@ -481,16 +503,18 @@ class Image(Stimulus):
     Parameters
     ----------
     path : str or os.PathLike
-        Image file readable by pillow (PNG, JPEG, TIFF, ...). Checked on construction.
+        Image file readable by pillow (PNG, JPEG, TIFF, ...) of at most 4096 × 4096
+        pixels. Checked on construction, from its header alone.
     size_deg : float
-        Width on the screen (deg, > 0); the height keeps the picture's aspect ratio.
+        Width on the screen (deg, 0.001 to 360); the height keeps the picture's aspect
+        ratio.
     x_deg, y_deg : float
-        Centre of the picture (deg).
+        Centre of the picture (deg, -180 to 180).
     contrast : float
         Scale of the picture's own contrast, in [0, 1]; 1 shows it as it is (larger
         values would ask for negative luminance in its darkest parts).
     duration_s : float
-        Presentation time (s, > 0).
+        Presentation time (s, 0.0001 to 86400).
     """
 
     kind: ClassVar[str] = "image"
@@ -510,22 +534,15 @@ class Image(Stimulus):
         path = os.fspath(self.path)
         if not isinstance(path, str):
             raise ParameterError("path", self.path, "expected a text file path, got bytes")
-        from PIL import Image as PILImage
-
-        try:
-            # Opening reads only the header: cheap, and catches a missing or foreign file now.
-            with PILImage.open(path) as picture:
-                width, height = picture.size
-        except pil_errors() as exc:
-            raise ParameterError("path", path, f"expected a readable image file ({exc})") from exc
+        # Opening reads only the header: cheap, and catches a missing, foreign or huge file now.
+        with read_picture(path) as picture:
+            width, height = picture.size
         if width < 1 or height < 1:
             raise ParameterError("path", path, "the image has no pixels")
         set_frozen(self, "path", path)
-        set_frozen(self, "size_deg", _positive("size_deg", self.size_deg))
-        set_frozen(self, "x_deg", _position("x_deg", self.x_deg))
-        set_frozen(self, "y_deg", _position("y_deg", self.y_deg))
+        _set_bounded(self, "size_deg", "x_deg", "y_deg")
         set_frozen(self, "contrast", check_number("contrast", self.contrast, lo=0, hi=1))
-        set_frozen(self, "duration_s", _duration(self.duration_s))
+        _set_bounded(self, "duration_s")
 
     def trial_params(self) -> dict[str, float]:
         return {
@@ -581,17 +598,17 @@ class SparseNoise(Stimulus):
     grid_size : int
         Squares per side (1–128).
     square_deg : float
-        Side of one square (deg, > 0).
+        Side of one square (deg, 0.001 to 360; ``grid_size × square_deg`` at most 360).
     density : float
         Probability that a square is on in a noise frame, in (0, 1].
     frame_duration_s : float
-        How long each noise frame is shown (s, > 0).
+        How long each noise frame is shown (s, 0.001 to 86400).
     noise_seed : int
         Seed of the noise sequence (>= 0).
     x_deg, y_deg : float
-        Centre of the grid (deg).
+        Centre of the grid (deg, -180 to 180).
     duration_s : float
-        Presentation time (s, > 0).
+        Presentation time (s, 0.0001 to 86400).
 
     Examples
     --------
@@ -619,17 +636,19 @@ class SparseNoise(Stimulus):
             self, "contrast", check_number("contrast", self.contrast, lo=0, lo_open=True, hi=1)
         )
         set_frozen(self, "grid_size", _whole("grid_size", self.grid_size, 1, 128))
-        set_frozen(self, "square_deg", _positive("square_deg", self.square_deg))
+        _set_bounded(self, "square_deg")
         set_frozen(self, "density", check_number("density", self.density, lo=0, lo_open=True, hi=1))
-        set_frozen(
-            self,
-            "frame_duration_s",
-            check_number("frame_duration_s", self.frame_duration_s, lo=0, lo_open=True, unit="s"),
-        )
+        _set_bounded(self, "frame_duration_s")
         set_frozen(self, "noise_seed", _whole("noise_seed", self.noise_seed, 0, 2**63 - 1))
-        set_frozen(self, "x_deg", _position("x_deg", self.x_deg))
-        set_frozen(self, "y_deg", _position("y_deg", self.y_deg))
-        set_frozen(self, "duration_s", _duration(self.duration_s))
+        _set_bounded(self, "x_deg", "y_deg", "duration_s")
+        side = self.grid_size * self.square_deg
+        if side > _RANGES["square_deg"][1]:
+            raise ParameterError(
+                "square_deg",
+                self.square_deg,
+                f"expected grid_size × square_deg <= {_RANGES['square_deg'][1]:g} deg, the "
+                f"full circle (grid_size = {self.grid_size} gives {side:g})",
+            )
         if self.n_noise_frames * self.grid_size**2 > 50_000_000:
             raise ParameterError(
                 "duration_s",

@@ -17,7 +17,7 @@ import numpy as np
 
 from v1lab._validate import ParameterError
 from v1lab.model.stimulus._checks import check_grid, check_stimulus, check_times
-from v1lab.model.stimulus._common import pil_errors, wrap_angle
+from v1lab.model.stimulus._common import pil_errors, read_picture, wrap_angle
 from v1lab.model.stimulus.coverage import disc_coverage, polygon_coverage, square_wave_average
 from v1lab.model.stimulus.grid import RetinaGrid
 from v1lab.model.stimulus.kinds import (
@@ -168,17 +168,16 @@ def _overlap(lo_a: np.ndarray, hi_a: np.ndarray, lo_b: np.ndarray, hi_b: np.ndar
 @functools.lru_cache(maxsize=8)
 def _load_picture(path: str, stamp: tuple[int, int]) -> np.ndarray:
     # `stamp` (mtime, size) makes an edited file reload; it is not used otherwise.
-    from PIL import Image as PILImage
-
-    try:
-        with PILImage.open(path) as picture:
+    # read_picture refuses a file swapped for a huge one since construction, unread.
+    with read_picture(path) as picture:
+        try:
             if picture.mode in ("I", "F") or picture.mode.startswith("I;16"):
                 grey = picture.convert("F")
             else:
                 grey = picture.convert("L")
             luminance = np.asarray(grey, dtype=np.float64)
-    except pil_errors() as exc:
-        raise ParameterError("path", path, f"expected a readable image file ({exc})") from exc
+        except pil_errors() as exc:
+            raise ParameterError("path", path, f"expected a readable image file ({exc})") from exc
     mean = float(luminance.mean())
     if not mean > 0.0:
         raise ParameterError(
