@@ -144,7 +144,7 @@ _RESPONSE_LAG_S = 0.04
 # Firing within this long after a light stimulus went off is an OFF response (H&W's ×).
 _OFFSET_WINDOW_S = 0.3
 _MARK_WINDOW_S = 0.5  # a mark judges the cell's firing over the last half second
-_GRATING_DURATION_S = 1e9  # the live grating never ends; its clock is wrapped to one period
+_GRATING_DURATION_S = 86400.0  # never ends: its clock wraps to one period; 1 day = longest stimulus
 _SUBNORMAL_FLOOR = 1e-12  # Gaussian tails below this are zero (and never subnormal)
 _TRAJECTORY_COLUMNS = (
     "t_s",
