@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from v1lab._validate import ParameterError
-from v1lab.cells.spikes import sim_poisson_dead_time
+from v1lab.cells import sim_poisson_dead_time
 from v1lab.experiment import Circuit
 from v1lab.io import load_npz, load_nwb_tables
 from v1lab.live import (

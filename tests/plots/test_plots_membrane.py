@@ -9,7 +9,7 @@ import pytest
 from conftest import check_figure_has_data
 
 import v1lab.plots
-from v1lab.cells import hodgkin_huxley as hh
+from v1lab import cells as hh
 from v1lab.plots import membrane
 
 

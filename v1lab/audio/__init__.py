@@ -763,7 +763,7 @@ def render_spikes(
     waveform : callable, optional
         The spike shape, a function of time from the trough with ``pre_s`` and ``post_s``
         attributes and a trough of −1 at 0 — e.g. a Hodgkin–Huxley cell's own
-        extracellular signature (:class:`v1lab.cells.hodgkin_huxley.HHSpikeShape`). Default:
+        extracellular signature (:class:`v1lab.cells.HHSpikeShape`). Default:
         the analytic biphasic pop (:func:`make_spike_waveform`).
 
     Returns
@@ -1736,13 +1736,13 @@ def make_run_waveform(recording: Any) -> Any:
     """The spike shape a run's cells make: their own for Hodgkin–Huxley cells, else None.
 
     A Hodgkin–Huxley cell's pop is its extracellular signature, ``−C dV/dt`` of its own
-    action potential (:class:`v1lab.cells.hodgkin_huxley.HHSpikeShape`); other spike
+    action potential (:class:`v1lab.cells.HHSpikeShape`); other spike
     generators have no membrane, so they get the default analytic pop.
     """
     spiking = recording.protocol.spiking
     if spiking.model != "hodgkin_huxley":
         return None
-    from v1lab.cells.hodgkin_huxley import HHParameters, HHSpikeShape
+    from v1lab.cells import HHParameters, HHSpikeShape
 
     return HHSpikeShape.make(HHParameters(temperature_c=spiking.temperature_c))
 

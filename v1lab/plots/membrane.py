@@ -1,7 +1,7 @@
-"""Inside the cell: figures of a Hodgkin–Huxley membrane (:mod:`v1lab.cells.hodgkin_huxley`).
+"""Inside the cell: figures of a Hodgkin–Huxley membrane (:mod:`v1lab.cells`).
 
 :func:`plot_membrane` draws V(t) of a recorded train; :func:`plot_spike_phases` one
-action potential, enlarged, with its six phases (:data:`v1lab.cells.hodgkin_huxley.SPIKE_PHASES`)
+action potential, enlarged, with its six phases (:data:`v1lab.cells.SPIKE_PHASES`)
 coloured and labelled; :func:`plot_gates` the gates m, h, n and :func:`plot_ionic_currents`
 the Na⁺ and K⁺ currents around it. :func:`make_membrane_figure` puts them together for
 one cell's preferred and orthogonal sweeps, and :func:`make_recording_membrane_figure`
@@ -24,7 +24,7 @@ from v1lab._validate import ParameterError, check_int
 from v1lab.plots.style import OKABE_ITO, load_pyplot
 
 if TYPE_CHECKING:
-    from v1lab.cells.hodgkin_huxley import HHParameters, MembraneTrace
+    from v1lab.cells import HHParameters, MembraneTrace
 
 __all__ = [
     "make_membrane_figure",
@@ -43,7 +43,7 @@ def _plt_and_palette() -> tuple[Any, tuple[str, ...]]:
 
 
 def _pick_row(trace: MembraneTrace, train: int | None) -> int:
-    from v1lab.cells.hodgkin_huxley import MembraneTrace
+    from v1lab.cells import MembraneTrace
 
     if not isinstance(trace, MembraneTrace):
         raise ParameterError("trace", trace, "expected a MembraneTrace (sim_* with record=)")
@@ -53,7 +53,7 @@ def _pick_row(trace: MembraneTrace, train: int | None) -> int:
 @lru_cache(maxsize=8)
 def _reference_features(params: HHParameters) -> dict[str, float]:
     """Phase timings of a noise-free spike of this membrane (sets the zoom window)."""
-    from v1lab.cells.hodgkin_huxley import (
+    from v1lab.cells import (
         compute_resting_potential,
         compute_spike_features,
         sim_action_potential,
@@ -132,14 +132,14 @@ def plot_membrane(
 
     Examples
     --------
-    >>> from v1lab.cells.hodgkin_huxley import sim_hodgkin_huxley
+    >>> from v1lab.cells import sim_hodgkin_huxley
     >>> st, tr = sim_hodgkin_huxley(np.full((100, 1), 30.0), 200.0, rng=np.random.default_rng(0),
     ...                             record=[0])
     >>> ax = plot_membrane(tr)
     >>> ax.get_ylabel()
     'V (mV)'
     """
-    from v1lab.cells.hodgkin_huxley import compute_resting_potential
+    from v1lab.cells import compute_resting_potential
 
     plt, palette = _plt_and_palette()
     row = _pick_row(trace, train)
@@ -203,12 +203,12 @@ def plot_spike_phases(
 
     Examples
     --------
-    >>> from v1lab.cells.hodgkin_huxley import sim_action_potential
+    >>> from v1lab.cells import sim_action_potential
     >>> ax = plot_spike_phases(sim_action_potential())
     >>> len(ax.texts) >= 6
     True
     """
-    from v1lab.cells.hodgkin_huxley import (
+    from v1lab.cells import (
         SPIKE_PHASES,
         compute_resting_potential,
         compute_spike_features,
@@ -297,7 +297,7 @@ def plot_gates(
 
     Examples
     --------
-    >>> from v1lab.cells.hodgkin_huxley import sim_action_potential
+    >>> from v1lab.cells import sim_action_potential
     >>> ax = plot_gates(sim_action_potential())
     >>> ax.get_ylabel()
     'gate open probability'
@@ -337,7 +337,7 @@ def plot_ionic_currents(
 
     Examples
     --------
-    >>> from v1lab.cells.hodgkin_huxley import sim_action_potential
+    >>> from v1lab.cells import sim_action_potential
     >>> ax = plot_ionic_currents(sim_action_potential())
     >>> ax.get_ylabel()
     'current (µA/cm²)'
@@ -392,7 +392,7 @@ def make_membrane_figure(
 
     Examples
     --------
-    >>> from v1lab.cells.hodgkin_huxley import sim_hodgkin_huxley
+    >>> from v1lab.cells import sim_hodgkin_huxley
     >>> rng = np.random.default_rng(0)
     >>> up = np.concatenate([np.full(40, 2.0), np.full(120, 60.0), np.full(40, 2.0)])[:, None]
     >>> _, pref = sim_hodgkin_huxley(up, 200.0, rng=rng, record=[0])
@@ -401,7 +401,7 @@ def make_membrane_figure(
     >>> len(fig.axes)
     6
     """
-    from v1lab.cells.hodgkin_huxley import compute_resting_potential
+    from v1lab.cells import compute_resting_potential
 
     plt, palette = _plt_and_palette()
     row_p = _pick_row(preferred, train)
@@ -487,7 +487,7 @@ def make_recording_membrane_figure(
     -------
     matplotlib Figure
     """
-    from v1lab.cells.hodgkin_huxley import sim_hodgkin_huxley
+    from v1lab.cells import sim_hodgkin_huxley
 
     rates = list(getattr(recording, "condition_rates", []) or [])
     conditions = list(recording.conditions)
