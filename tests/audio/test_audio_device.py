@@ -13,6 +13,7 @@ import time
 import _audio_stack
 import numpy as np
 import pytest
+from _audio_signals import poisson_trains
 
 from v1lab.audio import (
     AudioStream,
@@ -28,13 +29,6 @@ pytestmark = pytest.mark.audio
 FS = 44100
 BLOCK = 441  # 10 ms
 jack_server = _audio_stack.jack_server  # fixture: a running dummy jackd
-
-
-def poisson_trains(rng, n_cells, rate_hz, duration_s):
-    return [
-        np.sort(rng.uniform(0, duration_s, rng.poisson(rate_hz * duration_s)))
-        for _ in range(n_cells)
-    ]
 
 
 def test_jack_device_is_usable(jack_server):
