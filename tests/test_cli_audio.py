@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from v1lab.audio import load_wav, make_demo_conditions, save_run_audio
+from v1lab.audio.run_audio import DEMO_PAUSE_S
 from v1lab.cli import main
 from v1lab.experiment import run_protocol
 from v1lab.protocol import dump_toml, parse_protocol
@@ -94,6 +95,25 @@ def test_condition_wav_is_aligned_on_the_onset(recording, tmp_path):
             continue
         for t in spikes[(spikes > 0.02) & (spikes < len(audio) / fs - 0.02)]:
             assert np.min(np.abs(trough / fs - t)) < 1e-3  # every spike is heard at its time
+
+
+def test_demo_hiss_runs_through_the_pause(recording, tmp_path):
+    # Like session.wav, the demonstration is one recording: the amplifier's hiss does not
+    # stop (or fade) between the preferred and the contrasting condition; only the very
+    # start and end fade.
+    result = save_run_audio(recording, tmp_path, cell=0, neighbours=False)
+    demo, fs = load_wav(result["demo"])
+    first = float(
+        recording.presentations["start_time"][1] - recording.presentations["start_time"][0]
+    )
+    assert len(demo) == round(first * fs) * 2 + round(DEMO_PAUSE_S * fs)  # part, pause, part
+    hiss_rms = 0.05 * 10 ** (-12 / 20)  # default hiss_level × the peak of one unit spike
+    ramp = round(0.01 * fs)  # the fades at the very start and end
+    inner = demo[ramp : len(demo) - ramp].astype(float)
+    win = round(0.005 * fs)
+    rms = np.sqrt(np.mean(inner[: len(inner) // win * win].reshape(-1, win) ** 2, axis=1))
+    quiet = np.flatnonzero(rms < 0.5 * hiss_rms)
+    assert quiet.size == 0, f"silent or faded 5-ms windows at {(ramp + quiet * win) / fs} s"
 
 
 def test_listen_out_of_range_is_one_line(tiny, tmp_path, capsys):

@@ -21,6 +21,9 @@ from v1lab.audio.mix import render_spikes
 from v1lab.audio.pops import make_electrode_amplitudes
 from v1lab.audio.wav import save_spikes_wav, save_wav
 
+#: Pause between the two parts of the demonstration (s): no spikes, the hiss runs on.
+DEMO_PAUSE_S = 0.5
+
 _NAME_KEYS = {
     "orientation_deg": ("orientation", True),
     "direction_deg": ("dir", True),
@@ -82,6 +85,14 @@ def _presentation_window(recording: Any, index: int) -> tuple[float, float]:
     return start, end
 
 
+def _condition_window(recording: Any, condition_id: int) -> tuple[float, float]:
+    """The window of a condition's first presentation (:func:`_presentation_window`)."""
+    rows = np.flatnonzero(recording.presentations["stimulus_condition_id"] == condition_id)
+    if len(rows) == 0:
+        raise ParameterError("condition_id", condition_id, "expected a condition that was shown")
+    return _presentation_window(recording, int(rows[0]))
+
+
 def _window_trains(recording: Any, lo: float, hi: float) -> list[np.ndarray]:
     return [t[np.searchsorted(t, lo) : np.searchsorted(t, hi)] - lo for t in recording.spike_times]
 
@@ -110,10 +121,7 @@ def render_condition_audio(
     rng: np.random.Generator | None = None,
 ) -> np.ndarray:
     """The sound of a condition's first presentation, t = 0 at its onset, blank included."""
-    rows = np.flatnonzero(recording.presentations["stimulus_condition_id"] == condition_id)
-    if len(rows) == 0:
-        raise ParameterError("condition_id", condition_id, "expected a condition that was shown")
-    lo, hi = _presentation_window(recording, int(rows[0]))
+    lo, hi = _condition_window(recording, condition_id)
     return render_spikes(
         _window_trains(recording, lo, hi),
         hi - lo,
@@ -179,17 +187,33 @@ def render_demo(
 
     Crackle, then near silence (:func:`make_demo_conditions`: the orthogonal sweep, the
     longest bar or the spot of opposite sign), or the ``pair`` of condition ids given.
+    Each part is its condition's first presentation, blank included (as
+    :func:`render_condition_audio`), and the two are :data:`DEMO_PAUSE_S` apart. It is
+    rendered as one recording, like ``session.wav``: the amplifier's hiss runs on through
+    the pause, and the sound fades in and out only at its very start and end.
     None when the protocol has no such pair.
     """
     pair = make_demo_conditions(recording, cell) if pair is None else pair
     if pair is None:
         return None
-    pause = np.zeros(round(0.5 * fs_hz), np.float32)
-    pieces = [
-        render_condition_audio(recording, c, amplitudes=amplitudes, fs_hz=fs_hz, rng=rng)
-        for c in pair
-    ]
-    return np.concatenate([pieces[0], pause, pieces[1]])
+    fs = check_int("fs_hz", fs_hz, lo=1)
+    parts = []
+    offset = 0  # first sample of the next part
+    for condition_id in pair:
+        lo, hi = _condition_window(recording, condition_id)
+        n = round((hi - lo) * fs)
+        parts.append([t[t * fs < n] + offset / fs for t in _window_trains(recording, lo, hi)])
+        offset += n + round(DEMO_PAUSE_S * fs)
+    n_total = offset - round(DEMO_PAUSE_S * fs)
+    trains = [np.concatenate(cell_parts) for cell_parts in zip(*parts, strict=True)]
+    return render_spikes(
+        trains,
+        n_total / fs,
+        fs_hz=fs,
+        amplitudes=amplitudes,
+        rng=rng,
+        waveform=make_run_waveform(recording),
+    )
 
 
 def save_run_audio(
