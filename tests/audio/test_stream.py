@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -22,7 +23,7 @@ from v1lab.audio import (
     list_devices,
     play_audio,
 )
-from v1lab.audio.stream import _StreamDone
+from v1lab.audio.stream import PlaybackResult, _StreamDone, request_realtime
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,13 +32,13 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 # --------------------------------------------------------------------------------------
 
 
-def _drive(stream, frames):
+def _drive(stream, frames, *, xrun=False):
     out = np.full((frames, stream.channels), np.nan, dtype=np.float32)
     stream._callback(
         out,
         frames,
         SimpleNamespace(outputBufferDacTime=1.01, currentTime=1.0),
-        SimpleNamespace(output_underflow=False),
+        SimpleNamespace(output_underflow=xrun),
     )
     return out
 
@@ -60,6 +61,47 @@ def test_ring_buffer_push_wraps_fades_and_counts_underflows():
     assert s.stats.underflows == 1 and s.stats.frames_played == 85
     with pytest.raises(RuntimeError):
         s.push(np.ones(1))
+
+
+def test_device_xruns_are_counted_apart_from_underflows():
+    s = AudioStream(fs_hz=1000, blocksize=10, buffer_s=1.0)
+    s.push(np.ones(100))
+    _drive(s, 10, xrun=True)  # before the first call nothing of ours was playing
+    _drive(s, 10)
+    _drive(s, 10, xrun=True)  # PortAudio: the device missed samples since the last call
+    _drive(s, 10, xrun=True)
+    assert s.stats.xruns == 2 and s.stats.underflows == 0 and s.stats.blocks_played == 4
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getscheduler"), reason="Linux scheduling only")
+def test_realtime_is_asked_for_on_the_device_thread_only():
+    # Driven directly (no start()), the callback leaves the caller's scheduling alone.
+    policy = os.sched_getscheduler(0)
+    s = AudioStream(fs_hz=1000, blocksize=10, buffer_s=0.1)
+    s.push(np.ones(20))
+    _drive(s, 10)
+    assert os.sched_getscheduler(0) == policy and not s.stats.realtime
+    # On a thread of its own, request_realtime gives it SCHED_FIFO, or says it could not.
+    seen = {}
+
+    def audio_thread():
+        seen["granted"] = request_realtime()
+        seen["policy"] = os.sched_getscheduler(0)
+
+    thread = threading.Thread(target=audio_thread)
+    thread.start()
+    thread.join()
+    assert seen["policy"] == (os.SCHED_FIFO if seen["granted"] else policy)
+    assert os.sched_getscheduler(0) == policy
+
+
+def test_playback_line_names_xruns_underflows_and_latency():
+    result = PlaybackResult(1.0, 1.01, 44100, 1, 2, 0.005, 0.0116, "system", "JACK", False)
+    line = result.describe()
+    assert line.startswith("played 1.0 s on 'system' [JACK]: 2 xruns, 1 underflows, latency 11.6")
+    assert "real-time priority" in line and "\n" not in line  # why, when it could not get it
+    ok = PlaybackResult(1.0, 1.01, 44100, 0, 0, 0.005, float("nan"), "d", "ALSA", True)
+    assert ok.describe().endswith("0 xruns, 0 underflows, latency 5.0 ms (reported)")
 
 
 def test_missing_portaudio_gives_one_line_with_the_fix(monkeypatch):
