@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
-
 import numpy as np
 import pytest
 from scipy import signal
@@ -41,16 +39,8 @@ def test_hh_pop_is_biphasic_negative_first_and_0p5_to_2_ms():
 
 
 def _render_with_hh_pop(trains, duration_s, monkeypatch, **kw):
-    """Render through v1lab.audio with the HH waveform (its hook, or the same by patch)."""
-    shape = hh.HHSpikeShape.make()
-    if "waveform" in inspect.signature(audio.render_spikes).parameters:
-        return audio.render_spikes(trains, duration_s, waveform=shape, **kw)
-    # Until audio has a waveform= hook: put the HH shape where the renderer takes its own.
-    monkeypatch.setattr(audio._SpikeShape, "make", classmethod(lambda cls, *a: shape))
-    monkeypatch.setattr(
-        audio, "make_spike_waveform", lambda fs_hz, **_: hh.make_hh_spike_waveform(fs_hz)
-    )
-    return audio.render_spikes(trains, duration_s, **kw)
+    """Render through v1lab.audio with the Hodgkin–Huxley waveform (its waveform= hook)."""
+    return audio.render_spikes(trains, duration_s, waveform=hh.HHSpikeShape.make(), **kw)
 
 
 def test_hh_pop_passes_the_audio_loudness_limits(monkeypatch):
