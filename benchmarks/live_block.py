@@ -18,7 +18,7 @@ Like the live engine's process, the benchmark runs BLAS single-threaded
 Block times on a machine shared with other work show that work in their tail: the load
 average is printed, and each size is timed twice, at normal priority and at the priority
 the live engine asks for (a low real-time priority, ``SCHED_RR 10``, when the system
-grants it; see :func:`v1lab.live._raise_priority`).
+grants it; see :func:`v1lab.live.realtime.raise_priority`).
 
 Run from the checkout: ``python benchmarks/live_block.py [--seconds 30] [--warmup 1]``.
 """
@@ -46,6 +46,7 @@ except ImportError:  # running from a checkout without `pip install -e .`
     import v1lab.live as live
 
 from v1lab.audio import make_electrode_amplitudes
+from v1lab.live.realtime import raise_priority
 from v1lab.model.cortex import make_population
 from v1lab.model.retina import Retina
 
@@ -133,7 +134,7 @@ def main(argv: list[str] | None = None) -> None:
         for priority in ("normal", "engine"):
             label = "normal"
             if priority == "engine":
-                label = live._raise_priority().split(" ")[0]
+                label = raise_priority().split(" ")[0]
                 if label == "normal":
                     continue  # not granted: the same as the row above
             try:
