@@ -22,6 +22,7 @@ from v1lab.live import (
     load_session_log,
     make_live_stimulus,
 )
+from v1lab.live.lgn import BlockLGN
 from v1lab.live.render import SeparableDoG
 from v1lab.model.cortex import population_from_cells
 from v1lab.model.retina import Retina
@@ -92,18 +93,47 @@ def test_engine_rates_equal_the_batch_circuit_for_a_hand_sweep():
         p = StimulusParams(x_deg=x, y_deg=y, orientation_deg=70.0)
         live.append(engine.step(p).rates_hz)
     engine.close()
-    # The same frames, rendered whole and filtered in one call by the batch Circuit.
+    # The same movie, rendered whole and filtered in one call by the batch Circuit: each
+    # block ends on the hand's position, and its first frame is the cross-fade halfway from
+    # the previous block's last frame (the first block has nothing to glide from).
     frames, prev = [], None
     for x, y in path:
-        for k in (1, 2):
-            fx = x if prev is None else prev[0] + k / 2 * (x - prev[0])
-            fy = y if prev is None else prev[1] + k / 2 * (y - prev[1])
-            bar = Bar(orientation_deg=70.0, x_deg=fx, y_deg=fy, length_deg=4.0, width_deg=0.5)
-            frames.append(render_frames(bar, retina.grid, [0.0])[0])
-        prev = (x, y)
+        bar = Bar(orientation_deg=70.0, x_deg=x, y_deg=y, length_deg=4.0, width_deg=0.5)
+        end = render_frames(bar, retina.grid, [0.0])[0]
+        frames += [end if prev is None else 0.5 * (prev + end), end]
+        prev = end
     batch = Circuit(retina, pop).process(np.array(frames)).reshape(len(path), 2, -1).mean(axis=1)
     assert batch.max() > 5.0  # the sweep drives the cells
     np.testing.assert_allclose(np.array(live), batch, rtol=1e-4, atol=1e-3)
+
+
+def test_a_drifting_grating_is_rendered_at_each_frame_s_own_clock():
+    retina = Retina()
+    pop = population_from_cells([{"type": "complex", "orientation_deg": 30.0}])
+    engine = LiveEngine(LiveConfig(retina, pop, (1.0,), seed=3))
+    p = StimulusParams(kind="grating", orientation_deg=30.0, length_deg=6.0)
+    live = [engine.step(p).rates_hz for _ in range(60)]
+    engine.close()
+    grating = make_live_stimulus(p, extent_deg=retina.extent_deg)
+    t = (np.arange(120) / 200.0) % (1.0 / p.temporal_frequency_hz)
+    frames = render_frames(grating, retina.grid, t)
+    batch = Circuit(retina, pop).process(frames).reshape(60, 2, -1).mean(axis=1)
+    assert np.ptp(batch) > 5.0  # the drift modulates the cell
+    np.testing.assert_allclose(np.array(live), batch, rtol=1e-4, atol=1e-3)
+
+
+def test_block_lgn_equals_the_retina_filter_block_by_block():
+    retina = Retina()
+    reference = Circuit(retina, simple_cell()).lgn
+    n = reference.n_positions
+    fast = BlockLGN(retina, 2, n)
+    rng = np.random.default_rng(7)
+    for b in range(400):
+        # Stimulus, then a long grey screen (states decay towards zero).
+        x = rng.normal(0.0, 0.2, (2, n)) * (b < 100)
+        np.testing.assert_allclose(
+            fast.process(x), reference.process_spatial(x.astype(np.float32)), atol=1e-6
+        )
 
 
 def test_engine_blocks_are_contiguous_with_sound_and_a_log():

@@ -20,7 +20,8 @@ Modules
   :class:`TuningAccumulator` and the classification of hand-made RF marks);
   :mod:`~v1lab.live.mystery` (:func:`make_mystery_cell`, :func:`score_guess` and the answer
   key); :mod:`~v1lab.live.engine` (:class:`LiveEngine`, which advances the simulation by
-  one 10-ms block, through :mod:`~v1lab.live.render` and :mod:`~v1lab.live.poisson`);
+  one 10-ms block, through :mod:`~v1lab.live.render`, :mod:`~v1lab.live.lgn` and
+  :mod:`~v1lab.live.poisson`);
   :mod:`~v1lab.live.electrode` (:func:`make_live_config`, the cells under the electrode);
   :mod:`~v1lab.live.session` (:func:`save_live_session`).
 * **The real-time loop** (:mod:`~v1lab.live.realtime`) runs :class:`LiveEngine` in its own

@@ -8,20 +8,25 @@ much of them is complete). :class:`LiveConfig` says which cells it simulates.
 
 One block
 ---------
-The stimulus is rendered at the retina's frame times inside the block (200 Hz → 2 frames,
-the slit's position interpolated between the previous and the current mouse position, so
-motion is smooth; the renderer is the exact area-sampled one of :mod:`v1lab.model.stimulus`, run
-only on the pixels the slit covers). The retina's difference-of-Gaussians stage is
-computed as two small matrix products per Gaussian — the Gaussians are separable and the
-LGN mosaic is a square lattice — which equals the dense ``frames @ spatial`` product of
-:class:`~v1lab.model.retina.RetinaFilter` to float rounding at a fraction of the cost. The LGN
-temporal filters (:meth:`~v1lab.model.retina.RetinaFilter.process_spatial`, state carried) and
-V1 (:class:`~v1lab.model.cortex.V1Layer`) are the ones every batch run uses, so a live cell is
-the same cell as in ``v1lab --protocol``. Spikes come from
+The stimulus is rendered at the retina's frame times inside the block (200 Hz → 2 frames)
+by the exact area-sampled renderer of :mod:`v1lab.model.stimulus`, run only on the pixels
+the slit covers. When the hand has moved the stimulus since the last block (and changed
+nothing else), only the block's last frame is rendered, at the new position; the frames
+before it cross-fade from the previous block's last frame to it, so motion stays smooth at
+one render per block (the trajectory logs the interpolated position). Any other change
+shows from the block's first frame; a drifting grating is rendered at each frame's own
+clock. The retina's difference-of-Gaussians stage is computed as two small matrix products
+per Gaussian — the Gaussians are separable and the LGN mosaic is a square lattice — which
+equals the dense ``frames @ spatial`` product of :class:`~v1lab.model.retina.RetinaFilter`
+to float rounding at a fraction of the cost; its temporal filters
+(:meth:`~v1lab.model.retina.RetinaFilter.process_spatial`, state carried) run as one matrix
+product per block (:class:`~v1lab.live.lgn.BlockLGN`, equal to float rounding). These and
+V1 (:class:`~v1lab.model.cortex.V1Layer`) are the stages every batch run uses, so a live
+cell is the same cell as in ``v1lab --protocol``. Spikes come from
 :class:`~v1lab.live.poisson.StreamingPoisson`, the dead-time Poisson process of
 :func:`v1lab.cells.spikes.sim_poisson_dead_time` generated block by block with carried
-state, and :class:`~v1lab.audio.SpikeAudioRenderer` turns them into
-the next 10 ms of sound.
+state, and :class:`~v1lab.audio.SpikeAudioRenderer` turns them into the next 10 ms of sound.
+Per-block arrays are buffers reused from block to block.
 """
 
 from __future__ import annotations
@@ -39,12 +44,12 @@ import numpy as np
 
 from v1lab._validate import ParameterError
 from v1lab.audio import SpikeAudioRenderer
-from v1lab.experiment import Circuit
+from v1lab.live.lgn import BlockLGN
 from v1lab.live.poisson import StreamingPoisson
 from v1lab.live.render import SeparableDoG, make_live_stimulus
 from v1lab.live.state import LIVE_KINDS, StimulusParams
-from v1lab.model.cortex import Population
-from v1lab.model.retina import Retina
+from v1lab.model.cortex import Population, V1Layer
+from v1lab.model.retina import Retina, make_lgn_positions
 from v1lab.model.stimulus import render_frames
 
 #: Length of one simulation block (s): the unit of the real-time loop.
@@ -67,6 +72,11 @@ TRAJECTORY_COLUMNS = (
     "spatial_frequency_cpd",
     "temporal_frequency_hz",
     "grating_time_s",
+)
+# Everything a stimulus is but its position: a block whose stimulus differs from the
+# previous block's in position only is a glide.
+_SHAPE_FIELDS = tuple(
+    f.name for f in dataclasses.fields(StimulusParams) if f.name not in ("x_deg", "y_deg")
 )
 
 
@@ -219,9 +229,11 @@ class LiveEngine:
         self.frames_per_block = round(fpb)
         self.frame_rate_hz = float(retina.frame_rate_hz)
         n_cells = len(config.population)
-        self.circuit = Circuit(retina, config.population)
         self._dog = SeparableDoG(retina)
         self._n_pos = self._dog.side**2
+        self.lgn = BlockLGN(retina, self.frames_per_block, self._n_pos)
+        positions = make_lgn_positions(retina.lgn_extent_deg, retina.lgn_spacing_deg)
+        self.v1 = V1Layer(config.population, retina, positions)
         spikes_seq, audio_seq = np.random.SeedSequence(config.seed).spawn(2)
         self.poisson = StreamingPoisson(
             n_cells,
@@ -258,8 +270,15 @@ class LiveEngine:
         self._off_since = -math.inf
         self._cache_key: tuple[Any, ...] | None = None
         self._cache_resp = np.zeros(self._n_pos)
+        self._grey = np.zeros(self._n_pos)
+        # Per-block buffers, reused: DoG responses, the last frame's (the next glide
+        # starts from it), grating clock, trajectory rows, sound as 16-bit PCM.
         self._resp = np.zeros((self.frames_per_block, self._n_pos))
+        self._end_resp = np.zeros(self._n_pos)
+        self._clock = np.zeros(self.frames_per_block)
         self._traj = np.zeros((self.frames_per_block, len(TRAJECTORY_COLUMNS)))
+        self._pcm_f32 = np.zeros(self.block_samples, dtype=np.float32)
+        self._pcm = np.zeros(self.block_samples, dtype="<i2")
 
     @property
     def t_s(self) -> float:
@@ -273,7 +292,7 @@ class LiveEngine:
     def _frame_response(self, params: StimulusParams, grating_t: float) -> np.ndarray:
         dog = self._dog
         if not params.on:
-            return np.zeros(self._n_pos)
+            return self._grey
         if params.kind in ("bar", "spot"):
             key = (params, 0.0)
             if key == self._cache_key:
@@ -281,56 +300,84 @@ class LiveEngine:
             resp = dog.shape_response(params)
             self._cache_key, self._cache_resp = key, resp
             return resp
-        stim = make_live_stimulus(params, extent_deg=dog.extent_deg)
         key = (params, grating_t if params.kind == "grating" else 0.0)
         if key == self._cache_key:
             return self._cache_resp
+        stim = make_live_stimulus(params, extent_deg=dog.extent_deg)
         frame = render_frames(stim, self.config.retina.grid, [grating_t])
         resp = dog.response(frame)[0]
         self._cache_key, self._cache_resp = key, resp
         return resp
+
+    def _fill_responses(self, params: StimulusParams, glide: bool) -> None:
+        """The DoG responses of the block's frames into ``self._resp``.
+
+        A glide (the previous block showed the same stimulus elsewhere) is a cross-fade:
+        frame k of F is ``(1 - a) · previous end + a · this end`` with ``a = (k + 1) / F``,
+        so one frame is rendered per block however the hand moves. Any other change is
+        shown from the block's first frame on; a drifting grating renders each frame at
+        its own clock, in one call.
+        """
+        resp, fpb = self._resp, self.frames_per_block
+        if glide:
+            start, end = self._end_resp, self._frame_response(params, 0.0)
+            for k in range(fpb - 1):
+                np.subtract(end, start, out=resp[k])
+                resp[k] *= (k + 1) / fpb
+                resp[k] += start
+            resp[fpb - 1] = end
+        elif params.on and params.kind == "grating" and self._clock[0] != self._clock[-1]:
+            stim = make_live_stimulus(params, extent_deg=self._dog.extent_deg)
+            frames = render_frames(stim, self.config.retina.grid, self._clock)
+            resp[:] = self._dog.response(frames)
+        else:
+            resp[:] = self._frame_response(params, float(self._clock[0]))
+        self._end_resp[:] = resp[fpb - 1]
 
     def step(self, params: StimulusParams) -> BlockResult:
         """Simulate the next block with ``params`` on the screen; return what it produced."""
         fpb = self.frames_per_block
         t0 = self.t_s
         prev = self._last
-        # Smooth motion: the block's frames move from the previous position to this one.
-        glide = prev is not None and prev.on and params.on and prev.kind == params.kind
+        # A glide: the hand moved the stimulus and changed nothing else. Its frames go
+        # smoothly from the previous position to this one.
+        glide = (
+            prev is not None
+            and prev.on
+            and params.on
+            and params.kind != "grating"
+            and (prev.x_deg != params.x_deg or prev.y_deg != params.y_deg)
+            and all(getattr(prev, f) == getattr(params, f) for f in _SHAPE_FIELDS)
+        )
         x_from = prev.x_deg if glide else params.x_deg
         y_from = prev.y_deg if glide else params.y_deg
         tf = params.temporal_frequency_hz
+        clock = self._clock
+        for k in range(fpb):
+            clock[k] = self._grating_t
+            if params.kind == "grating" and not params.frozen and tf > 0:
+                # The pattern repeats every 1/tf s: wrapping keeps the phase exact forever.
+                self._grating_t = (self._grating_t + 1.0 / self.frame_rate_hz) % (1.0 / tf)
+        self._fill_responses(params, glide)
         traj = self._traj
         for k in range(fpb):
             a = (k + 1) / fpb
-            frame_params = params
-            if glide and (x_from != params.x_deg or y_from != params.y_deg):
-                frame_params = dataclasses.replace(
-                    params,
-                    x_deg=x_from + a * (params.x_deg - x_from),
-                    y_deg=y_from + a * (params.y_deg - y_from),
-                )
-            self._resp[k] = self._frame_response(frame_params, self._grating_t)
             traj[k] = (
                 (self._n_frames + k) / self.frame_rate_hz,
                 LIVE_KINDS.index(params.kind),
                 float(params.on),
-                frame_params.x_deg,
-                frame_params.y_deg,
+                x_from + a * (params.x_deg - x_from),
+                y_from + a * (params.y_deg - y_from),
                 params.orientation_deg,
                 params.length_deg,
                 params.width_deg,
                 params.contrast,
                 params.spatial_frequency_cpd,
                 tf,
-                self._grating_t,
+                clock[k],
             )
-            if params.kind == "grating" and not params.frozen and tf > 0:
-                # The pattern repeats every 1/tf s: wrapping keeps the phase exact forever.
-                self._grating_t = (self._grating_t + 1.0 / self.frame_rate_hz) % (1.0 / tf)
 
-        lgn = self.circuit.lgn.process_spatial(self._resp.astype(np.float32))
-        rates = self.circuit.v1.process(lgn)
+        rates = self.v1.process(self.lgn.process(self._resp))
         cells, times = self.poisson.advance(rates)
         trains = _split_by_cell(cells, times, self.n_cells)
         audio = self.renderer.render_block(trains, t0, self.block_samples)
@@ -338,8 +385,12 @@ class LiveEngine:
         self._traj_fh.write(traj.tobytes())
         if cells.size:
             self._spike_fh.write(np.column_stack([cells, times]).astype(np.float64).tobytes())
-        pcm = np.round(np.clip(audio, -1.0, 1.0) * 32767.0).astype("<i2")
-        self._audio_fh.write(pcm.tobytes())
+        pcm = self._pcm_f32
+        np.clip(audio, -1.0, 1.0, out=pcm)
+        pcm *= 32767.0
+        np.rint(pcm, out=pcm)
+        self._pcm[:] = pcm
+        self._audio_fh.write(self._pcm.tobytes())
         self._n_frames += fpb
         self._n_spikes += cells.size
 

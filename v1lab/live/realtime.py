@@ -41,19 +41,33 @@ _MAX_QUEUE_BLOCKS = 8
 
 
 def raise_priority() -> str:
-    """Ask for a (low) real-time priority, as audio programs do; say what was granted.
+    """Ask for a (low) real-time priority, as audio programs do; say what is in force.
 
     The engine needs about a tenth of a core, but needs it within a few milliseconds: on a
     busy machine a normal-priority process can wait longer than the audio queue lasts.
     Threads started afterwards (PortAudio's, JACK's) inherit the policy. Without the
-    privilege (CAP_SYS_NICE or an rtprio limit) the engine runs at normal priority.
+    privilege (CAP_SYS_NICE or an rtprio limit) the engine runs at normal priority, a
+    little raised (nice −5) if that is allowed.
+
+    Returns
+    -------
+    str
+        The policy the process has now, read back from the kernel:
+        ``'real-time (SCHED_RR 10)'``, ``'normal (nice -5)'`` or ``'normal'``.
     """
     with contextlib.suppress(AttributeError, OSError):
         os.sched_setscheduler(0, os.SCHED_RR, os.sched_param(10))
-        return "real-time (SCHED_RR 10)"
+    with contextlib.suppress(AttributeError, OSError):
+        policy = os.sched_getscheduler(0)
+        names = {os.SCHED_RR: "SCHED_RR", os.SCHED_FIFO: "SCHED_FIFO"}
+        if policy in names:
+            return f"real-time ({names[policy]} {os.sched_getparam(0).sched_priority})"
     with contextlib.suppress(AttributeError, OSError):
         os.nice(-5)
-        return "nice -5"
+    with contextlib.suppress(AttributeError, OSError):
+        niceness = os.getpriority(os.PRIO_PROCESS, 0)
+        if niceness < 0:
+            return f"normal (nice {niceness})"
     return "normal"
 
 

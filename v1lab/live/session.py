@@ -197,7 +197,10 @@ def _append_nwb_live(path: Path, trajectory: np.ndarray, marks: Sequence[Mark]) 
                         + f". kind_code: {codes}; on: 1 while the shutter was open; "
                         "orientation in [0, 360) (edge: light side 90° counter-clockwise; "
                         "grating: drift direction = orientation + 90); a spot's diameter is "
-                        "width_deg, a grating patch's length_deg."
+                        "width_deg, a grating patch's length_deg. Where the hand moved the "
+                        "stimulus between two 10-ms blocks, the frames inside the block "
+                        "cross-fade from the old position to the new (x_deg, y_deg give the "
+                        "interpolated position)."
                     ),
                     comments="columns: " + ", ".join(TRAJECTORY_COLUMNS[1:]),
                 )

@@ -4,6 +4,8 @@
 sends the stimulus to the engine's process and draws what comes back: the tangent screen
 with the stimulus and the marks, the scrolling raster, the rate meter and the tuning curve,
 blitted 25 times a second. ``s`` saves the session (in a thread), ``r`` reveals the cell.
+The footer says what the stimulus is, the mouse-to-sound latency and which scheduling
+priority the engine's process runs at (:func:`priority_text`: real-time or normal).
 """
 
 from __future__ import annotations
@@ -63,6 +65,19 @@ def _event_time(event: Any) -> float:
         if lag_ms < 2000:
             return now - lag_ms / 1000.0
     return now
+
+
+def priority_text(priority: str | None) -> str:
+    """The window's line on the engine's scheduling priority (real-time or normal).
+
+    Examples
+    --------
+    >>> priority_text("real-time (SCHED_RR 10)")
+    'engine priority: real-time (SCHED_RR 10)'
+    >>> priority_text(None)
+    'engine priority: …'
+    """
+    return f"engine priority: {priority or '…'}"
 
 
 def _bar_corners(x: float, y: float, ori_deg: float, length: float, width: float) -> np.ndarray:
@@ -238,6 +253,7 @@ class LiveWindow:
         self._status = fig.text(0.01, 0.035, "starting the simulation …", fontsize=9)
         self._notice = fig.text(0.01, 0.008, "", fontsize=9, color="#b00000")
         self._latency = fig.text(0.99, 0.035, "", fontsize=9, ha="right")
+        self._priority = fig.text(0.99, 0.008, priority_text(None), fontsize=9, ha="right")
 
         canvas = fig.canvas
         canvas.mpl_connect("motion_notify_event", self._on_motion)
@@ -266,7 +282,7 @@ class LiveWindow:
                 self._tuning_wedges, self._truth_line, self._tuning_scale,
             ], 5),
             (lambda: Bbox(fig.transFigure.transform([(0.0, 0.0), (1.0, 0.06)])), [
-                self._status, self._notice, self._latency,
+                self._status, self._notice, self._latency, self._priority,
             ], 5),
         ]  # fmt: skip
         for _, artists, _ in self._groups:
@@ -371,6 +387,7 @@ class LiveWindow:
             if kind == "ready":
                 self.ready = True
                 self.info = msg[1]
+                self._priority.set_text(priority_text(self.info.get("priority")))
                 notice = self.info.get("notice")
                 if notice:
                     self._notice.set_text(f"SILENT — {notice}")
