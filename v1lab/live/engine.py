@@ -32,6 +32,7 @@ Per-block arrays are buffers reused from block to block.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import os
 import shutil
@@ -456,5 +457,7 @@ def _split_by_cell(cells: np.ndarray, times: np.ndarray, n_cells: int) -> list[n
     if cells.size == 0:
         return [times[:0]] * n_cells
     order = np.lexsort((times, cells))
-    bounds = np.searchsorted(cells[order], np.arange(1, n_cells))
-    return np.split(times[order], bounds)
+    sorted_times = times[order]
+    # Slices, not np.split: its per-piece overhead is most of the work for 100 cells.
+    bounds = [0, *np.searchsorted(cells[order], np.arange(1, n_cells)).tolist(), cells.size]
+    return [sorted_times[a:b] for a, b in itertools.pairwise(bounds)]
