@@ -24,7 +24,7 @@ product per block (:class:`~v1lab.live.lgn.BlockLGN`, equal to float rounding). 
 V1 (:class:`~v1lab.model.cortex.V1Layer`) are the stages every batch run uses, so a live
 cell is the same cell as in ``v1lab --protocol``. Spikes come from
 :class:`~v1lab.live.poisson.StreamingPoisson`, the dead-time Poisson process of
-:func:`v1lab.cells.spikes.sim_poisson_dead_time` generated block by block with carried
+:func:`v1lab.cells.poisson.sim_poisson_dead_time` generated block by block with carried
 state, and :class:`~v1lab.audio.SpikeAudioRenderer` turns them into the next 10 ms of sound.
 Per-block arrays are buffers reused from block to block.
 """

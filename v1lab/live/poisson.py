@@ -10,7 +10,7 @@ from v1lab._validate import ParameterError, check_int, check_number
 class StreamingPoisson:
     """Dead-time Poisson spikes generated block by block, with carried state.
 
-    The same process as :func:`v1lab.cells.spikes.sim_poisson_dead_time`: hazard ``λ(t)`` outside
+    The same process as :func:`v1lab.cells.poisson.sim_poisson_dead_time`: hazard ``λ(t)`` outside
     an absolute dead time after each spike and 0 inside it, with the cell driven at
     ``λ = r / (1 − r d)`` so that a constant requested rate ``r`` is the output rate
     (Johnson 1996). Each cell carries the unit-rate exponential "time" left until its next
