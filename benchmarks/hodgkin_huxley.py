@@ -4,10 +4,10 @@ Workload (the same for v1lab and Brian2): N Hodgkin–Huxley membranes (the 1952
 16.3 °C, i.e. rates × 3), 2 s at dt = 0.025 ms (80,000 steps), each driven by its own
 input current — a V1-like rate trace (spontaneous 1 spike/s plus one 300-ms response of
 40 spikes/s, at a different time for each cell) turned into current by
-:func:`v1lab.cells.hodgkin_huxley.hh_current_for_rates` — plus Ornstein–Uhlenbeck noise
+:func:`v1lab.cells.hh_fi.hh_current_for_rates` — plus Ornstein–Uhlenbeck noise
 (2 µA/cm², 5 ms, advanced every 0.1 ms); spikes are upward crossings of −20 mV.
 
-* v1lab: :func:`v1lab.cells.hodgkin_huxley.sim_hodgkin_huxley` end to end (rates in, spike
+* v1lab: :func:`v1lab.cells.hh_fi.sim_hodgkin_huxley` end to end (rates in, spike
   trains out), median of ``--repeats`` after one warm-up call (numba's compile time is
   printed separately); also the numpy back-end for 100 cells.
 * Brian2 (when it imports): the same equations, currents (``TimedArray``) and noise
@@ -34,10 +34,10 @@ from pathlib import Path
 import numpy as np
 
 try:
-    import v1lab.cells.hodgkin_huxley as hh
+    import v1lab.cells as hh
 except ImportError:  # running from a checkout without `pip install -e .`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    import v1lab.cells.hodgkin_huxley as hh
+    import v1lab.cells as hh
 
 FS = 200.0  # rate samples per second (the V1 stage's frame rate)
 DURATION_S = 2.0

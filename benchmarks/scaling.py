@@ -51,7 +51,7 @@ else:
         block["duration_s"] = spec["duration_s"]
     protocol = parse_protocol(data)
 # Warm-up: load the compiled spike kernels (numba's on-disk cache), as any run would once
-# (big enough to take the compiled path; see v1lab.cells.spikes._NUMBA_MIN_WORK).
+# (big enough to take the compiled path; see v1lab.cells._common.NUMBA_MIN_WORK).
 sim_spikes(np.full((1000, 1000), 5.0), 1000.0, rng=np.random.default_rng(0))
 base_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 def cpu():

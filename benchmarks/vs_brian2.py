@@ -4,13 +4,13 @@ Workload (issue 5): N cells (default 1,000 and 10,000), each driven by its own t
 sampled every 1 ms, 16 orientations × 10 trials × 2 s, every spike recorded:
 
 * ``poisson`` — inhomogeneous Poisson with a 2-ms dead time. v1lab:
-  :func:`v1lab.cells.spikes.sim_poisson_dead_time` per orientation (10 trials each). Brian2: a
+  :func:`v1lab.cells.poisson.sim_poisson_dead_time` per orientation (10 trials each). Brian2: a
   ``NeuronGroup`` of N × 10 neurons, rate from a 2-D ``TimedArray``,
   ``threshold='rand() < rate*dt'``, ``refractory=2*ms``, dt = 0.1 ms, the 16
   orientations one after another (32 s). Both get the dead-time-compensated drive
   ``r / (1 - r d)``, so both fire at the target rate ``r``.
 * ``lif`` — leaky integrate-and-fire with white input noise, τ = 20 ms, 2-ms refractory,
-  σ = 0.3, dt = 0.1 ms. v1lab: :func:`v1lab.cells.spikes.sim_lif` on the target rates (it
+  σ = 0.3, dt = 0.1 ms. v1lab: :func:`v1lab.cells.lif.sim_lif` on the target rates (it
   inverts the transfer function itself, inside the timed call). Brian2: the mean input
   ``μ(t)`` that v1lab computes, as a ``TimedArray`` current,
   ``dv/dt = (μ - v)/τ' + σ' ξ / √τ'`` (Euler–Maruyama, with τ', σ' chosen so that its
@@ -56,8 +56,7 @@ from _util import blas_report, load_note, median, table, timed, use_checkout
 
 use_checkout()
 
-from v1lab.cells import spikes  # noqa: E402
-from v1lab.cells.spikes import sim_lif, sim_poisson_dead_time  # noqa: E402
+from v1lab.cells import _common, lif, sim_lif, sim_poisson_dead_time  # noqa: E402
 
 FS = 1000.0  # input traces: one sample per ms
 DT_S = 1e-4
@@ -230,7 +229,7 @@ def build_brian2(b2, model: str, values: np.ndarray, n_cells: int, n_trials: int
             "dv/dt = (current(t, cell) - v)/tau + sigma*xi*tau**-0.5 : 1 (unless refractory)\n"
             "v_prev : 1\ncell : integer (constant)"
         )
-        # Crossings between steps (Brownian bridge), as in v1lab.cells.spikes.sim_lif; `or` and
+        # Crossings between steps (Brownian bridge), as in v1lab.cells.lif.sim_lif; `or` and
         # `and` short-circuit in the generated C++, so rand() runs only near threshold.
         threshold = (
             f"v >= 1 or ((v > {near!r} or v_prev > {near!r}) and "
@@ -360,7 +359,7 @@ def main() -> int:
     b2 = import_brian2()
     if b2 is None:
         return 0
-    kernels = "numba " + __import__("numba").__version__ if spikes._compiled_kernels() else "numpy"
+    kernels = "numba " + __import__("numba").__version__ if _common.compiled_kernels() else "numpy"
     print(f"  Brian2 {b2.__version__}; v1lab spike kernels: {kernels}")
     print(f"  {load_note()}")
     print(
@@ -379,7 +378,7 @@ def main() -> int:
             if model == "poisson":
                 values = rates / (1.0 - rates * DEAD_S)  # compensated drive, both sides
             else:
-                values = spikes._mu_for_rates(rates, TAU_S, REFRACTORY_S + DT_S / 2, SIGMA, "rates")
+                values = lif._mu_for_rates(rates, TAU_S, REFRACTORY_S + DT_S / 2, SIGMA, "rates")
             runtime_target = runtime_default if n_cells <= args.runtime_max_n else None
             neuron_steps = n_cells * args.trials * args.orientations * args.duration_s / DT_S
             # Warm-up (compiles/loads v1lab's kernels) on one orientation, untimed.

@@ -2,7 +2,13 @@
 
 * :func:`jack_server` starts ``jackd --no-realtime -d dummy -r 44100 -p 256`` — a clocked
   virtual sound card — under a private server name, points PortAudio's JACK host API at it
-  (``JACK_DEFAULT_SERVER``) and re-initialises PortAudio so it sees the new device.
+  (``JACK_DEFAULT_SERVER``) and re-initialises PortAudio so it sees the new device. The
+  dummy card's clock is a thread of jackd: at normal priority on a busy machine it wakes
+  late ("JackTimedDriver::Process XRun") and every client is told of an xrun, which a
+  card's hardware clock never causes. So the fixture gives the server's threads
+  real-time priority when the OS permits (:attr:`JackServer.realtime`). ``--no-realtime``
+  stays: it keeps JACK from making its clients real-time, so the priority of the thread
+  that runs v1lab's callback is v1lab's own doing (:func:`v1lab.audio.stream.request_realtime`).
 * :func:`run_alsa_capture` plays audio with :func:`v1lab.audio.play_audio` in a subprocess
   whose ``$HOME`` holds an ``.asoundrc`` that routes ALSA's default PCM into a ``file``
   plugin over ``null``: the file records exactly what PortAudio's ALSA host API played.
@@ -30,6 +36,7 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[1]
 JACK_RATE_HZ = 44100
 JACK_PERIOD = 256
+JACK_SERVER_PRIORITY = 20  # SCHED_FIFO, above the client's (v1lab.audio.stream.REALTIME_PRIORITY)
 
 
 def import_sounddevice():
@@ -68,6 +75,44 @@ class JackServer:
     rate_hz: int
     process: subprocess.Popen
     log_path: Path
+    realtime: bool  # the server's threads run SCHED_FIFO
+
+    def log_lines(self) -> list[str]:
+        """jackd's log so far."""
+        return self.log_path.read_text(errors="replace").splitlines()
+
+    def log_xruns(self, since: int = 0) -> list[str]:
+        """jackd's xrun lines from log line ``since`` on (late clients, late driver)."""
+        return [ln for ln in self.log_lines()[since:] if "XRun" in ln or "not finished" in ln]
+
+    def machine_stalls(self, since: int = 0, *, client_realtime: bool) -> list[str]:
+        """xrun lines from log line ``since`` on that no client's code can cause.
+
+        The card's clock thread woke late ("JackTimedDriver::Process XRun"), or — when the
+        client's thread has real-time priority — it had been woken but not yet run
+        ("state = Triggered"): the machine did not run real-time threads in time. On a
+        shared VM (2 vCPUs, many busy processes, a kernel without preemption) that happens
+        a few times a minute even to a C client (jack_metro at SCHED_FIFO 10: 4 in 30 s
+        at load 11). A client whose callback is too slow shows up as "state = Running";
+        one at normal priority is "Triggered" because of its own priority.
+        """
+        marks = ["JackTimedDriver::Process XRun"] + (
+            ["state = Triggered"] if client_realtime else []
+        )
+        return [ln for ln in self.log_xruns(since) if any(m in ln for m in marks)]
+
+
+def make_threads_realtime(pid: int, priority: int) -> bool:
+    """Give every thread of process ``pid`` SCHED_FIFO ``priority``; False if not permitted."""
+    setter = getattr(os, "sched_setscheduler", None)
+    if setter is None:
+        return False
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            setter(int(tid), os.SCHED_FIFO, os.sched_param(priority))
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def _stop_process(proc: subprocess.Popen) -> None:
@@ -135,7 +180,12 @@ def jack_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JackServer
                     pytest.fail(f"PortAudio does not see jackd {name!r}: {log_path.read_text()}")
                 time.sleep(0.2)
         yield JackServer(
-            name=name, device=device, rate_hz=JACK_RATE_HZ, process=proc, log_path=log_path
+            name=name,
+            device=device,
+            rate_hz=JACK_RATE_HZ,
+            process=proc,
+            log_path=log_path,
+            realtime=make_threads_realtime(proc.pid, JACK_SERVER_PRIORITY),
         )
     finally:
         # Close PortAudio's JACK client while the server is still there (killing the

@@ -169,7 +169,7 @@ def test_short_blanks_are_simulated_in_sequence():
 
 @pytest.mark.parametrize("seed", range(3))
 def test_spikes_are_gathered_per_cell_in_time_order(seed):
-    from v1lab.cells.spikes import apply_dead_time
+    from v1lab.cells import apply_dead_time
     from v1lab.experiment import _gather
 
     rng = np.random.default_rng(seed)

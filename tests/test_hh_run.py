@@ -7,7 +7,7 @@ import pytest
 
 from v1lab import ParameterError
 from v1lab.audio import load_wav, make_run_waveform
-from v1lab.cells.hodgkin_huxley import HHSpikeShape
+from v1lab.cells import HHSpikeShape
 from v1lab.cli import main
 from v1lab.experiment import run_protocol
 from v1lab.protocol import dump_toml, parse_protocol

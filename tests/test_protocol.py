@@ -116,7 +116,7 @@ def test_explicit_cells_round_trip():
         ("trials.n_trials", "ten", "trials.n_trials", "whole number"),  # wrong type
         ("trials.n_trials", 2.5, "trials.n_trials", "whole number"),
         ("trials.interleave", "yes", "trials.interleave", "true or false"),
-        ("stimuli.0.duration_s", -1.0, "stimuli[0].duration_s", "> 0"),  # negative duration
+        ("stimuli.0.duration_s", -1.0, "stimuli[0].duration_s", "[0.0001, 86400]"),  # negative
         ("trials.isi_s", -0.5, "trials.isi_s", "[0, 60]"),
         ("stimuli.0.direction_deg", "ninety", "stimuli[0].direction_deg", "number"),  # text angle
         ("stimuli.0.direction_deg", [0.0, "ninety"], "stimuli[0].direction_deg", "number"),

@@ -46,9 +46,9 @@ _PUBLIC: dict[str, str] = {
     "make_population": "v1lab.model.cortex",
     "population_from_cells": "v1lab.model.cortex",
     # cells
-    "SpikeTrains": "v1lab.cells.spikes",
-    "sim_spikes": "v1lab.cells.spikes",
-    "sim_hodgkin_huxley": "v1lab.cells.hodgkin_huxley",
+    "SpikeTrains": "v1lab.cells",
+    "sim_spikes": "v1lab.cells",
+    "sim_hodgkin_huxley": "v1lab.cells",
     # experiment and files
     "Circuit": "v1lab.experiment",
     "Recording": "v1lab.experiment",

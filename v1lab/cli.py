@@ -230,9 +230,7 @@ def _play(
         f"Playing cell {cell} ({recording.population.cell_type[cell]}): {sound['demo_text']} …\n"
     )
     result = play_audio(audio, fs, device=args.device)
-    underflows = result.underflows
-    if underflows:
-        out.write(f"v1lab: playback had {underflows} underflows\n")
+    out.write(f"v1lab: {result.describe()}\n")
 
 
 def _live(args: argparse.Namespace) -> int:

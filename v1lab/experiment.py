@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from v1lab._validate import ParameterError
-from v1lab.cells.spikes import SpikeTrains, apply_dead_time, sim_spikes
+from v1lab.cells import SpikeTrains, apply_dead_time, sim_spikes
 from v1lab.model.cortex import Population, V1Layer
 from v1lab.model.retina import Retina, RetinaFilter
 from v1lab.model.stimulus import iter_frames

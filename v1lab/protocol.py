@@ -55,7 +55,7 @@ __all__ = [
 DEFAULT_PROTOCOL = "hubel_wiesel_bars"
 SPIKING_MODELS = ("poisson", "lif", "hodgkin_huxley")
 
-#: The Hodgkin–Huxley f–I table reaches about 348 spikes/s (v1lab.cells.hodgkin_huxley).
+#: The Hodgkin–Huxley f–I table reaches about 348 spikes/s (v1lab.cells).
 HH_MAX_RATE_HZ = 340.0
 
 
@@ -176,7 +176,7 @@ class PopulationSpec:
 
 @dataclass(frozen=True)
 class SpikingSpec:
-    """The spike generator (see :mod:`v1lab.cells.spikes` and :mod:`v1lab.cells.hodgkin_huxley`).
+    """The spike generator (see :mod:`v1lab.cells.spikes` and :mod:`v1lab.cells`).
 
     ``poisson`` uses ``dead_time_s``; ``lif`` uses ``tau_m_s``, ``refractory_s``,
     ``noise_sigma`` and ``dt_s``; ``hodgkin_huxley`` uses ``temperature_c``,

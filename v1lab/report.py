@@ -200,7 +200,7 @@ def _summary_table(metrics: Mapping[str, np.ndarray]) -> str:
 
 
 def _map_section(recording: Any, metrics: Mapping[str, np.ndarray]) -> str:
-    from v1lab.model.maps import compute_map_summary
+    from v1lab.analysis import compute_map_summary
 
     s = compute_map_summary(recording, metrics)
     if s is None:
@@ -248,7 +248,7 @@ def render_report(
     """
     from v1lab.analysis import compute_condition_responses, compute_demo_conditions, compute_design
     from v1lab.audio import make_electrode_amplitudes
-    from v1lab.plots import _example_cells
+    from v1lab.plots import choose_example_cells as _example_cells
 
     protocol = recording.protocol
     conditions = recording.conditions

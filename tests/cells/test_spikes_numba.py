@@ -16,9 +16,10 @@ import pytest
 
 pytest.importorskip("numba")
 
+from v1lab.cells import _common
 from v1lab.cells import _kernels as kernels
-from v1lab.cells import spikes
-from v1lab.cells.spikes import sim_lif, sim_poisson_dead_time
+from v1lab.cells.lif import sim_lif
+from v1lab.cells.poisson import sim_poisson_dead_time
 
 FS = 1000.0
 
@@ -26,7 +27,7 @@ FS = 1000.0
 @pytest.fixture(autouse=True)
 def compiled_for_any_size(monkeypatch):
     """These tests are small; let the compiled path run whatever the size."""
-    monkeypatch.setattr(spikes, "_NUMBA_MIN_WORK", 0)
+    monkeypatch.setattr(_common, "NUMBA_MIN_WORK", 0)
 
 
 @pytest.fixture
@@ -34,7 +35,7 @@ def numpy_path(monkeypatch):
     """Run the body with the compiled kernels switched off."""
 
     def use(flag: bool) -> None:
-        monkeypatch.setattr(spikes, "USE_NUMBA", flag)
+        monkeypatch.setattr(_common, "USE_NUMBA", flag)
 
     return use
 
@@ -52,12 +53,12 @@ def varied_rates(n_samples: int, n_cells: int, seed: int) -> np.ndarray:
 
 
 def test_switch_selects_the_path(numpy_path, monkeypatch):
-    assert spikes._compiled_kernels() is kernels
-    monkeypatch.setattr(spikes, "_NUMBA_MIN_WORK", 1000)
-    assert spikes._compiled_kernels(999) is None  # small work: numpy, no numba import
-    assert spikes._compiled_kernels(1000) is kernels
+    assert _common.compiled_kernels() is kernels
+    monkeypatch.setattr(_common, "NUMBA_MIN_WORK", 1000)
+    assert _common.compiled_kernels(999) is None  # small work: numpy, no numba import
+    assert _common.compiled_kernels(1000) is kernels
     numpy_path(False)
-    assert spikes._compiled_kernels() is None
+    assert _common.compiled_kernels() is None
 
 
 @pytest.mark.parametrize("dead_time_s", [0.002, 0.0])
@@ -86,7 +87,7 @@ def test_poisson_paths_give_the_same_spikes(numpy_path, dead_time_s):
 
 def test_poisson_compiled_statistics():
     # Constant 30 spikes/s with a 2-ms dead time: renewal process with intervals
-    # d + Exp(λ), so FF -> (1 - r d)² = 0.8836; see test_spikes for the SDs.
+    # d + Exp(λ), so FF -> (1 - r d)² = 0.8836; see test_poisson for the SDs.
     rng = np.random.default_rng(3)
     st = sim_poisson_dead_time(np.full((2000, 400), 30.0), FS, n_trials=10, rng=rng)
     counts = st.counts().ravel()
@@ -148,7 +149,7 @@ def test_lif_paths_agree_in_distribution(numpy_path, monkeypatch, macro_steps):
 
 
 def test_lif_compiled_rate_follows_target():
-    # As test_spikes.test_lif_rate_follows_target, for the compiled path: a constant
+    # As test_lif.test_lif_rate_follows_target, for the compiled path: a constant
     # target; expected count r (T + t_ref + dt/2) + (CV² - 1)/2 per train; 5 SD + 2 %.
     for target in (5.0, 40.0):
         st = sim_lif(np.full((2000, 500), target), FS, rng=np.random.default_rng(7))

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import doctest
+import importlib
 import math
+import pkgutil
 
 import numpy as np
 import pytest
 
 import v1lab.model.stimulus as stimulus_module
+import v1lab.model.stimulus.render as render_module
 from v1lab._validate import ParameterError
 from v1lab.model.stimulus import (
     STIMULUS_KINDS,
@@ -27,6 +30,7 @@ from v1lab.model.stimulus import (
     render_frames,
     save_gif,
 )
+from v1lab.model.stimulus.coverage import polygon_coverage
 
 PPD = 8.0
 GRID = RetinaGrid(extent_deg=8.0, pixels_per_deg=PPD)
@@ -173,8 +177,8 @@ def test_bar_window_equals_full_field_integral(seed):
         rad = math.radians(bar.direction_deg)
         cx = bar.x_deg + offset * math.cos(rad)
         cy = bar.y_deg + offset * math.sin(rad)
-        vx, vy = stimulus_module._bar_outline(bar)
-        full = bar.contrast * stimulus_module._polygon_coverage(
+        vx, vy = render_module._bar_outline(bar)
+        full = bar.contrast * polygon_coverage(
             vx, vy, xe[None, :] - cx[:, None], ye[None, :] - cy[:, None], grid.pixel_deg**2
         )
         np.testing.assert_array_equal(render_frames(bar, grid, t), full.astype(np.float32))
@@ -508,6 +512,13 @@ def test_unknown_kind_and_parameter_list_what_is_allowed():
 
 
 def test_docstring_examples_run():
-    result = doctest.testmod(stimulus_module, optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0
-    assert result.failed == 0
+    modules = [
+        stimulus_module,
+        *(
+            importlib.import_module(f"{stimulus_module.__name__}.{info.name}")
+            for info in pkgutil.iter_modules(stimulus_module.__path__)
+        ),
+    ]
+    results = [doctest.testmod(m, optionflags=doctest.ELLIPSIS) for m in modules]
+    assert sum(r.attempted for r in results) > 0
+    assert sum(r.failed for r in results) == 0

@@ -10,7 +10,7 @@ matplotlib.use("Agg")  # before pyplot: no display in tests
 
 import pytest
 
-import v1lab.plots as plots_module
+import v1lab.plots.run_figures as run_figures
 from v1lab.analysis import compute_metrics
 from v1lab.experiment import run_protocol
 from v1lab.plots import save_run_figures
@@ -78,12 +78,12 @@ def test_dead_helper_leaves_its_jobs_to_the_caller(recording, serial, tmp_path):
 
 
 def test_error_in_a_figure_is_raised_in_the_caller(recording, tmp_path, monkeypatch):
-    real_jobs = plots_module._figure_jobs
+    real_jobs = run_figures.make_figure_jobs
 
     def with_a_broken_job(rec, run):
-        return [plots_module._FigureJob("no_such_figure", "broken"), *real_jobs(rec, run)]
+        return [run_figures.FigureJob("no_such_figure", "broken"), *real_jobs(rec, run)]
 
-    monkeypatch.setattr(plots_module, "_figure_jobs", with_a_broken_job)
+    monkeypatch.setattr(run_figures, "make_figure_jobs", with_a_broken_job)
     with FigureWorker() as worker:
         assert worker.wait_ready()
         batch = FigureBatch(recording, compute_metrics(recording), worker=worker)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import doctest
+import importlib
+import pkgutil
 
 import matplotlib
 
@@ -24,13 +26,9 @@ from v1lab.analysis import (
     make_gabor,
     make_von_mises,
 )
+from v1lab.analysis.maps import compute_map_summary, compute_pinwheels
 from v1lab.experiment import run_protocol
-from v1lab.model.maps import (
-    compute_map_summary,
-    compute_pinwheels,
-    make_orientation_field,
-    make_sheet_positions,
-)
+from v1lab.model.maps import make_orientation_field, make_sheet_positions
 from v1lab.plots import (
     plot_cell_contrast,
     plot_cell_spot_maps,
@@ -263,7 +261,11 @@ def test_svg_on_request(bars, tmp_path):
 
 
 def test_docstring_examples_run():
-    result = doctest.testmod(plots_module, optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0
-    assert result.failed == 0
+    attempted = 0
+    for info in pkgutil.iter_modules(plots_module.__path__):
+        module = importlib.import_module(f"{plots_module.__name__}.{info.name}")
+        result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+        assert result.failed == 0, module.__name__
+        attempted += result.attempted
+    assert attempted > 0
     plt.close("all")

@@ -1,8 +1,8 @@
-"""Compiled (numba) kernels for :mod:`v1lab.cells.spikes`; imported only when numba is present.
+"""Compiled (numba) kernels of the Poisson and LIF generators; imported only with numba.
 
-The pure-numpy implementations in :mod:`v1lab.cells.spikes` are the reference and the fallback;
-these kernels compute the same processes with loops that keep one train's state in
-registers, which numpy's whole-array passes cannot:
+The pure-numpy implementations in :mod:`v1lab.cells.poisson` and :mod:`v1lab.cells.lif`
+are the reference and the fallback; these kernels compute the same processes with loops
+that keep one train's state in registers, which numpy's whole-array passes cannot:
 
 * Poisson with dead time: the numpy path maps every event through one ``searchsorted``
   on the concatenated cumulative intensity of *all* cells (hundreds of MB for a large
@@ -330,7 +330,7 @@ _LIF_CELL_BLOCK = 8
 def _mu_block(rates, c0, nb, inverse, out):  # pragma: no cover - compiled
     """μ of cells ``c0 … c0 + nb - 1`` for every sample (rows of ``out``).
 
-    Evaluates the monotone cubic of :func:`v1lab.cells.spikes._inverse_siegert` (breakpoints
+    Evaluates the monotone cubic of :func:`v1lab.cells.lif._inverse_siegert` (breakpoints
     ``x`` in log-rate, coefficients ``c`` highest power first, as in scipy's PPoly).
     """
     x, c, rate_lo, mu_silent = inverse
@@ -377,7 +377,7 @@ def lif_trains(
     """Integrate every neuron of every trial; return (times, indptr) in trial-major CSR.
 
     The update, spike timing, Brownian-bridge crossing test and refractory clamp are
-    those of :func:`v1lab.cells.spikes._lif_run`, neuron by neuron instead of step by step. A
+    those of :func:`v1lab.cells.lif._lif_run`, neuron by neuron instead of step by step. A
     free neuron jumps up to :data:`MACRO_STEPS` steps (within one input sample, where μ
     is constant) with one normal deviate; only when the jump's ends come close enough
     to threshold for a crossing to be possible is it refined into its single steps by

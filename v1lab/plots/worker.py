@@ -7,10 +7,10 @@ the simulation. :class:`FigureBatch` then shares one run's figure list between t
 the helper takes jobs from the front while the caller writes the data files and the
 audio, then takes jobs from the back itself, until none are left.
 
-Figures are drawn by the same code in both processes (:func:`v1lab.plots._render_figures`
-with the caller's non-default matplotlib settings), so the files are identical byte for
-byte whichever process drew them, and the run folder's contents do not depend on whether
-a helper was used.
+Figures are drawn by the same code in both processes
+(:func:`v1lab.plots.run_figures.render_figures` with the caller's non-default matplotlib
+settings), so the files are identical byte for byte whichever process drew them, and the
+run folder's contents do not depend on whether a helper was used.
 
 The helper is an ordinary subprocess (``python -c`` running :func:`_serve`) speaking
 pickled messages over its stdin/stdout, not :mod:`multiprocessing`: nothing of the
@@ -231,12 +231,13 @@ class FigureBatch:
         dpi: int = 150,
         worker: FigureWorker | None = None,
     ) -> None:
-        from v1lab.plots import _figure_jobs, _Run
+        from v1lab.plots.figure_data import FigureData
+        from v1lab.plots.run_figures import make_figure_jobs
 
-        self._run = _Run.make(recording, metrics)
+        self._run = FigureData.make(recording, metrics)
         self._formats = tuple(formats)
         self._dpi = int(dpi)
-        jobs = _figure_jobs(recording, self._run)
+        jobs = make_figure_jobs(recording, self._run)
         self._jobs = jobs
         self._files: list[list[tuple[str, bytes]] | None] = [None] * len(jobs)
         self._queue: deque[int] = deque(range(len(jobs)))
@@ -275,9 +276,9 @@ class FigureBatch:
                 return
 
     def _draw_here(self, i: int) -> None:
-        from v1lab.plots import _render_figures
+        from v1lab.plots.run_figures import render_figures
 
-        self._files[i] = _render_figures(self._jobs[i], self._run, self._formats, self._dpi)
+        self._files[i] = render_figures(self._jobs[i], self._run, self._formats, self._dpi)
 
     def cancel(self) -> None:
         """Give the helper no more jobs, and wait for the one it is drawing."""
@@ -323,9 +324,11 @@ def _serve(stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> Non
         stdout = os.fdopen(os.dup(1), "wb")
         os.dup2(2, 1)
     stdin = sys.stdin.buffer if stdin is None else stdin
-    from v1lab.plots import _pyplot, _render_figures, _Run
+    from v1lab.plots.figure_data import FigureData
+    from v1lab.plots.run_figures import render_figures
+    from v1lab.plots.style import load_pyplot
 
-    _pyplot()
+    load_pyplot()
     pickle.dump(("ready", str(Path(__file__).resolve())), stdout)
     stdout.flush()
     token, run, applied = None, None, set()
@@ -344,8 +347,8 @@ def _serve(stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> Non
                 matplotlib.rcParams.update({k: defaults[k] for k in applied - set(rc)})
                 matplotlib.rcParams.update(rc)
                 applied = set(rc)
-                token, run = job_token, _Run.make(recording, metrics)
-            reply: tuple[str, Any] = ("ok", _render_figures(job, run, formats, dpi))
+                token, run = job_token, FigureData.make(recording, metrics)
+            reply: tuple[str, Any] = ("ok", render_figures(job, run, formats, dpi))
         except Exception:  # reported to the caller, who draws it again
             reply = ("error", traceback.format_exc())
         pickle.dump(reply, stdout, protocol=pickle.HIGHEST_PROTOCOL)
