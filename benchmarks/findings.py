@@ -24,7 +24,6 @@ import argparse
 import time
 
 import numpy as np
-
 from _util import use_checkout
 
 use_checkout()
