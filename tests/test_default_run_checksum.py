@@ -18,8 +18,11 @@ from v1lab.experiment import run_protocol
 from v1lab.io import save_npz
 from v1lab.protocol import DEFAULT_PROTOCOL, load_protocol
 
-DEFAULT_RUN_SHA256 = "016f9936a6cf9824a91cfe646ee422410283d7c12e8d552874d27804d9badd7d"
-DEFAULT_RUN_N_SPIKES = 15440
+# 2026-12-07, after the layout (unchanged by it: 016f9936…, 15440 spikes) the cortex
+# changed (issue "One cortex for every experiment": linear LGN pool, drive in grating-
+# contrast units, extra-classical surround, LGN surround 0.55, trial gain fluctuation).
+DEFAULT_RUN_SHA256 = "76f4feb3e75b2c5950f6f99967171001deee437a4724456daba6b9fb8a94ac95"
+DEFAULT_RUN_N_SPIKES = 15153
 
 
 def npz_digest(path) -> str:
