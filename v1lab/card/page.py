@@ -70,10 +70,11 @@ def _score_table(card: Any) -> str:
 def _checks_table(card: Any) -> str:
     rows = "".join(
         f"<tr><td class='l'>{html.escape(name)}</td><td>{_num(value)}</td>"
-        f"<td>{html.escape(target)}</td></tr>"
+        f"<td class='l'>{html.escape(target)}</td></tr>"
         for name, value, target in card.checks
     )
-    return f"<table><tr><th class='l'>check</th><th>measured</th><th>target</th></tr>{rows}</table>"
+    head = "<tr><th class='l'>check</th><th>measured</th><th class='l'>target or source</th></tr>"
+    return f"<table>{head}{rows}</table>"
 
 
 def _timing_table(card: Any) -> str:

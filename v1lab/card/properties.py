@@ -225,7 +225,7 @@ def compute_sf_tuning(spatial_frequency_cpd: Any, curve: Any) -> tuple[float, fl
     low, high = below[below < peak], below[below > peak]
     bandwidth = math.nan
     if len(low) and len(high):
-        bandwidth = 100.0 * 2.0 ** (xs[low[-1]] - xs[high[0]])
+        bandwidth = float(100.0 * 2.0 ** (xs[low[-1]] - xs[high[0]]))
     return float(2.0 ** xs[peak]), bandwidth
 
 

@@ -299,27 +299,20 @@ CAT: tuple[PublishedDistribution, ...] = tuple(
     for d in MACAQUE
 )
 
-#: Ranges for cat area 17 given in the papers' text: (property, low, high, source).
+#: Ranges for cat area 17 given in the papers' text, checked on the cat card (the share
+#: of the model's cells inside): (property, low, high, source; references above).
 CAT_RANGES: tuple[tuple[str, float, float, str], ...] = (
     (
         "peak_spatial_frequency",
         0.3,
         2.0,
-        "optimal spatial frequencies near the area centralis, Movshon, Thompson & "
-        "Tolhurst 1978, J Physiol 283:101-120",
+        "Movshon, Thompson & Tolhurst 1978: optima near the area centralis",
     ),
     (
         "hwhh_deg",
         5.0,
         73.0,
-        "orientation half-widths at half height (most 10-40 deg), Hammond & Andrews "
-        "1978, Exp Brain Res 31:341-351",
-    ),
-    (
-        "modulation_ratio",
-        1.0,
-        2.0,
-        "simple cells (complex < 1): a bimodal F1/F0, Skottun et al. 1991, Vision Res 31:1079-1086",
+        "Hammond & Andrews 1978: half-widths at half height, most 10-40 deg",
     ),
 )
 

@@ -161,7 +161,7 @@ def format_card_table(card: Card) -> str:
         lines.append("no property has published counts for this species: nothing scored")
     lines.append("")
     for name, value, target in card.checks:
-        lines.append(f"{name:<62}{num(value, 8)}  (target {target})")
+        lines.append(f"{name:<62}{num(value, 8)}  ({target})")
     lines.append("")
     lines.append(
         "seconds per battery part: "

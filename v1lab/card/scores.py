@@ -25,7 +25,7 @@ from v1lab.card.properties import (
     compute_band_properties,
     compute_variance_slope,
 )
-from v1lab.card.published import PublishedDistribution, published_for
+from v1lab.card.published import CAT_RANGES, PublishedDistribution, published_for
 from v1lab.card.similarity import compute_property_similarity
 
 __all__ = ["EXTRA_PROPERTIES", "Card", "compute_card", "compute_card_rows"]
@@ -104,7 +104,8 @@ class Card:
     rows : list of dict
         One per property: scored ones first, then :data:`EXTRA_PROPERTIES`.
     checks : list of (str, float, str)
-        The model work's criteria: name, measured value, target.
+        The model work's criteria (name, measured value, target) and, on the cat card,
+        the share of cells inside each published range (name, share, source).
     seconds : dict of str to float
         Wall time per battery part (summed over bands), and ``total``.
     bands : list of (factor, f_ref_cpd, n_cells)
@@ -184,6 +185,17 @@ def compute_card_rows(
     return rows
 
 
+def _range_checks(cells: dict[str, np.ndarray], species: str) -> list[tuple[str, float, str]]:
+    """For the cat card: the share of the model's cells inside each published range."""
+    out = []
+    for name, low, high, source in CAT_RANGES if species == "cat" else ():
+        values = cells[name][_pool_mask(cells, _POOLS[name])]
+        values = values[np.isfinite(values)]
+        share = float(np.mean((values >= low) & (values <= high))) if len(values) else math.nan
+        out.append((f"cat: {name} within {low:g}–{high:g}", share, source))
+    return out
+
+
 def _checks(cells: dict[str, np.ndarray], variance_slope: float) -> list[tuple[str, float, str]]:
     with np.errstate(invalid="ignore"):
         driven = np.mean(cells["bar_peak_above_spont_hz"] >= 10.0)
@@ -192,19 +204,23 @@ def _checks(cells: dict[str, np.ndarray], variance_slope: float) -> list[tuple[s
     diffuse = cells["diffuse_ratio"][simple]
     fano = cells["fano_factor"][_pool_mask(cells, "responsive_orientation")]
     return [
-        ("cells whose best slit peaks ≥ 10 spikes/s above spontaneous", float(driven), "≥ 0.90"),
-        ("simple cells (F1/F0 > 1) with ON–OFF r < 0", float(anti), "≥ 0.80"),
+        (
+            "cells whose best slit peaks ≥ 10 spikes/s above spontaneous",
+            float(driven),
+            "target ≥ 0.90",
+        ),
+        ("simple cells (F1/F0 > 1) with ON–OFF r < 0", float(anti), "target ≥ 0.80"),
         (
             "median diffuse / best spot, simple cells",
             float(np.nanmedian(diffuse)) if np.isfinite(diffuse).any() else math.nan,
-            "< 0.20",
+            "target < 0.20",
         ),
         (
             "median Fano factor at the best grating",
             float(np.nanmedian(fano)) if np.isfinite(fano).any() else math.nan,
-            "1.0–1.5",
+            "target 1.0–1.5",
         ),
-        ("slope of log variance on log mean count", variance_slope, "≥ 1.0"),
+        ("slope of log variance on log mean count", variance_slope, "target ≥ 1.0"),
     ]
 
 
@@ -273,7 +289,7 @@ def compute_card(
         seed=seed,
         cells=cells,
         rows=rows,
-        checks=_checks(cells, slope),
+        checks=_checks(cells, slope) + _range_checks(cells, species),
         seconds=seconds,
         bands=[(b.factor, b.f_ref, len(b.cells)) for b in bands],
         spec=spec,
