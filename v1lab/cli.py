@@ -134,6 +134,11 @@ def _list(stream: TextIO) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code (0 ok, 2 bad input)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["card"]:  # `v1lab card …`: the population card (v1lab.card.run)
+        from v1lab.card.run import main as card_main
+
+        return card_main(argv[1:])
     args = make_parser().parse_args(argv)
     out, err = sys.stdout, sys.stderr
     if args.list:
