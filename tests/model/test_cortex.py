@@ -305,3 +305,13 @@ def test_a_spot_in_the_on_subregion_drives_a_simple_cell_and_a_dark_one_does_not
         peaks[sign] = rates[:, 0].max() - pop.spontaneous_hz[0]
     assert peaks[1.0] > 5.0
     assert peaks[-1.0] < 0.1 * peaks[1.0]
+
+
+def test_every_drawn_surround_is_within_the_cells_allowed_range():
+    # The inversion diverges as the index nears 1 at low exponents; a drawn cell must
+    # still be one a protocol could list (population_from_cells checks the range).
+    from v1lab.model.cortex import MAX_SURROUND_STRENGTH
+
+    pop = make_population(5000, np.random.default_rng(0))
+    assert pop.surround_strength.max() <= MAX_SURROUND_STRENGTH
+    population_from_cells(pop.to_cells())

@@ -88,6 +88,9 @@ DEFAULT_TYPE_FRACTIONS: dict[str, float] = {
     "end_stopped": 0.15,
 }
 
+#: The strongest surround a cell may have (the top of the ``surround_strength`` range).
+MAX_SURROUND_STRENGTH = 20.0
+
 # The per-cell columns and the range each must lie in.
 _COLUMN_RANGES: dict[str, tuple[float, float]] = {
     "x_deg": (-90.0, 90.0),
@@ -102,7 +105,7 @@ _COLUMN_RANGES: dict[str, tuple[float, float]] = {
     "exponent": (1.0, 5.0),
     "c50": (0.01, 1.0),
     "end_inhibition": (0.0, 3.0),
-    "surround_strength": (0.0, 20.0),
+    "surround_strength": (0.0, MAX_SURROUND_STRENGTH),
 }
 
 #: Width of the surround's Gaussian pool relative to the centre's. Cavanaugh, Bair &
@@ -131,7 +134,8 @@ def surround_strength_for_index(
     RF-sized grating (covering a fraction ``f`` of the surround pool) and a full-field
     one give ``SI = 1 − ((1 + k_s f) / (1 + k_s))^n`` (Cavanaugh et al. 2002a's
     ``SI = (R_peak − R_plateau) / R_peak``); this inverts it. Indices are clipped to
-    [0, 0.95].
+    [0, 0.95] and ``k_s`` to at most :data:`MAX_SURROUND_STRENGTH` (already an index of
+    0.94 at an exponent of 2).
 
     Examples
     --------
@@ -143,7 +147,8 @@ def surround_strength_for_index(
     si = np.clip(np.asarray(suppression_index, dtype=float), 0.0, 0.95)
     q = (1.0 - si) ** (1.0 / np.asarray(exponent, dtype=float))
     f = _SURROUND_AT_PEAK
-    return np.maximum((1.0 - q) / np.maximum(q - f, 1e-3), 0.0)
+    k_s = (1.0 - q) / np.maximum(q - f, 1e-3)
+    return np.clip(k_s, 0.0, MAX_SURROUND_STRENGTH)
 
 
 def draw_suppression_index(n_cells: int, rng: np.random.Generator) -> np.ndarray:
