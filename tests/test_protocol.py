@@ -234,6 +234,8 @@ def test_an_unknown_cell_type_is_named_before_the_cell_count():
     [
         ("trials.isi_s", 10**400, "trials.isi_s"),  # TOML integers have no size limit
         ("retina.extent_deg", -(10**400), "retina.extent_deg"),
+        ("stimuli.0.direction_deg", [0.0, 10**400], "stimuli[0].direction_deg[1]"),  # in a list
+        ("seed", 2**63, "seed"),
         (
             "stimuli.0.direction_deg",
             {"start": -1e308, "stop": 1e308, "step": 1.0},

@@ -434,6 +434,25 @@ def _stimulus_block(data: Any, path: str) -> StimulusBlock:
     return block
 
 
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def _check_integers(value: Any, path: str) -> None:
+    """Refuse integers beyond TOML's 64 bits anywhere (tomllib reads any size; a float
+    conversion of one beyond float range raises OverflowError)."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            key = _toml_key(str(key))
+            _check_integers(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_integers(item, f"{path}[{i}]")
+    elif isinstance(value, int) and not _INT64[0] <= value <= _INT64[1]:
+        raise ParameterError(
+            path, value, "expected an integer of 64 bits at most (-2^63 to 2^63 - 1), as in TOML"
+        )
+
+
 def parse_protocol(data: Mapping[str, Any], *, name: str = "protocol") -> Protocol:
     """Validate a protocol given as a mapping (parsed TOML) and build it.
 
@@ -444,6 +463,7 @@ def parse_protocol(data: Mapping[str, Any], *, name: str = "protocol") -> Protoc
     """
     if not isinstance(data, Mapping):
         raise ParameterError("protocol", data, "expected a table")
+    _check_integers(data, "")
     for key in data:
         if key not in _TOP_KEYS:
             raise ParameterError(
