@@ -7,7 +7,12 @@ python run_experiment.py --help        # every option
 
 import sys
 
-from v1lab.cli import main
-
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        from v1lab.cli import main
+
+        code = main()
+    except KeyboardInterrupt:  # Ctrl-C before main() has its own handler in place
+        sys.stderr.write("v1lab: interrupted; nothing was written\n")
+        code = 130
+    sys.exit(code)

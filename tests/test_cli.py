@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
@@ -171,3 +172,83 @@ def test_installed_copy_finds_its_protocols(tmp_path):
         check=True,
     )
     assert Path(result.stdout.strip()).is_relative_to(target)
+
+
+# ------------------------------------------------------------------- Ctrl-C (issue 12)
+
+
+def _interrupted(cmd: list[str], delay_s: float, cwd: Path, wait_for_line: bool = False):
+    """Start ``cmd``, send it SIGINT after ``delay_s`` (counted from its first stdout line
+    when ``wait_for_line``), and return (exit code, stderr)."""
+    import signal
+    import time
+
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        # As from a terminal, even when the tests run as a background job (SIGINT ignored).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
+    if wait_for_line:
+        proc.stdout.readline()
+    time.sleep(delay_s)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    return proc.returncode, err
+
+
+def _frames_in_v1lab(err: str) -> list[str]:
+    """Traceback frames in v1lab's own code (run_experiment.py included) that had begun:
+    not a script's line 0, nor the entry of ``main`` (``def main(``), which no handler
+    inside it can cover."""
+    lines = [*err.splitlines(), ""]
+    return [
+        line
+        for line, source in itertools.pairwise(lines)
+        if line.strip().startswith("File ")
+        and (str(ROOT / "v1lab") in line or "run_experiment.py" in line)
+        and "line 0," not in line
+        and not source.strip().startswith("def main(")
+    ]
+
+
+def _assert_one_line(code: int, err: str, out_dir: Path) -> None:
+    """Ctrl-C ended in one line and wrote nothing, unless it came before any line of
+    v1lab ran (Python's own start-up: killed by the signal, or the interpreter's own
+    report; the only window left, ~10 ms after the interpreter starts)."""
+    if code == -2 or (code != 130 and "Traceback" in err):
+        assert not _frames_in_v1lab(err), err
+        return
+    assert (code, err) == (130, "v1lab: interrupted; nothing was written\n"), err
+    assert not out_dir.exists() and not list(out_dir.parent.glob(f".{out_dir.name}.*"))
+
+
+@pytest.mark.parametrize("delay_s", [0.05, 0.2, 0.5, 1.0, 2.0])
+def test_ctrl_c_while_the_script_starts_is_one_line(tmp_path, delay_s):
+    cmd = [sys.executable, str(ROOT / "run_experiment.py"), "--out", str(tmp_path / "o")]
+    _assert_one_line(*_interrupted(cmd, delay_s, tmp_path), tmp_path / "o")
+
+
+@pytest.mark.parametrize("delay_s", [0.0, 0.05, 0.2, 0.5, 1.0])
+def test_ctrl_c_from_the_first_line_of_main_is_one_line(tmp_path, delay_s):
+    # What the `v1lab` console script runs; main() imports everything heavy itself.
+    code = "import sys; from v1lab.cli import main; print(flush=True); sys.exit(main(sys.argv[1:]))"
+    cmd = [sys.executable, "-c", code, "--out", str(tmp_path / "o")]
+    _assert_one_line(*_interrupted(cmd, delay_s, tmp_path, wait_for_line=True), tmp_path / "o")
+
+
+# ---------------------------------------------------------------------------- --check
+
+
+def test_check_validates_everything_and_runs_nothing(tiny, tmp_path, capsys):
+    out_dir = tmp_path / "out"
+    assert main(["--protocol", str(tiny), "--out", str(out_dir), "--check"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("v1lab: tiny is ready: 2 conditions × 2 trials, seed 2, about ")
+    assert printed.endswith(f"GB of memory; it would write {out_dir}\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.toml"]
+    assert main(["--protocol", str(tiny), "--out", str(out_dir), "--check", "--quiet"]) == 0
+    assert capsys.readouterr().out == ""
+    (tmp_path / "exists").mkdir()
+    assert main(["--protocol", str(tiny), "--out", str(tmp_path / "exists"), "--check"]) == 2
+    assert "--overwrite" in capsys.readouterr().err

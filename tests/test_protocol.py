@@ -168,3 +168,113 @@ def test_protocol_file_by_path(tmp_path):
     broken.write_text("seed = = 3\n")
     with pytest.raises(ParameterError, match="not valid TOML"):
         load_protocol(broken)
+
+
+# ----------------------------------------------------------- bad input that escaped (issue 12)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b'name = "x"\n\xff\xfe = 3\n', bytes(range(256)) * 4],
+    ids=["latin-1 bytes in a protocol", "a binary file"],
+)
+def test_a_file_that_is_not_utf8_is_one_error_naming_it(tmp_path, content):
+    path = tmp_path / "binary.toml"
+    path.write_bytes(content)
+    with pytest.raises(ParameterError) as info:
+        load_protocol(path)
+    message = str(info.value)
+    assert str(path) in message and "not UTF-8" in message and "\n" not in message
+
+
+def test_a_folder_given_as_protocol_is_called_a_folder(tmp_path):
+    with pytest.raises(ParameterError) as info:
+        load_protocol(tmp_path)
+    message = str(info.value)
+    assert message.startswith("protocol = ") and message.endswith(
+        ": is a folder; expected a protocol file (.toml)"
+    )
+    with pytest.raises(ParameterError, match="no such protocol file"):
+        load_protocol(tmp_path / "missing.toml")
+
+
+@pytest.mark.parametrize(
+    "fractions", [{"simple": 1.0, "complex": 1.0, "ds_simple": 0.3}, {"simple": 0.5}]
+)
+def test_type_fractions_must_add_up_to_one(fractions):
+    with pytest.raises(ParameterError) as info:
+        parse_protocol(_with("population.type_fractions", fractions))
+    message = str(info.value)
+    assert message.startswith("population.type_fractions = "), message
+    assert f"these add up to {sum(fractions.values()):g}" in message
+    assert "add up to 1" in message
+
+
+def test_type_fractions_rounded_by_hand_are_accepted():
+    thirds = {"simple": 0.333, "complex": 0.333, "ds_simple": 0.333}
+    assert (
+        parse_protocol(_with("population.type_fractions", thirds)).population.type_fractions
+        == thirds
+    )
+
+
+def test_an_unknown_cell_type_is_named_before_the_cell_count():
+    cells = [{"type": "simple"}, {"type": "pyramidal"}]
+    with pytest.raises(ParameterError) as info:
+        parse_protocol(_with("population", {"n_cells": 16, "cells": cells}))
+    message = str(info.value)
+    assert message.startswith("population.cells[1].type = 'pyramidal': expected one of "), message
+    assert "'simple', 'complex', 'ds_simple', 'end_stopped'" in message
+    with pytest.raises(ParameterError, match=r"^population.n_cells = 16: expected 2"):
+        parse_protocol(_with("population", {"n_cells": 16, "cells": cells[:1] * 2}))
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "field"),
+    [
+        ("trials.isi_s", 10**400, "trials.isi_s"),  # TOML integers have no size limit
+        ("retina.extent_deg", -(10**400), "retina.extent_deg"),
+        ("stimuli.0.direction_deg", [0.0, 10**400], "stimuli[0].direction_deg[1]"),  # in a list
+        ("seed", 2**63, "seed"),
+        (
+            "stimuli.0.direction_deg",
+            {"start": -1e308, "stop": 1e308, "step": 1.0},
+            "stimuli[0].direction_deg",
+        ),
+        (
+            "stimuli.0.direction_deg",
+            {"start": 0, "stop": 1, "step": 1e-320},
+            "stimuli[0].direction_deg",
+        ),
+        ("population.layout", "orientation_map", "population.n_cells"),  # 2 cells: no square sheet
+    ],
+)
+def test_values_that_overflowed_are_refused_naming_the_field(path, value, field):
+    with pytest.raises(ParameterError) as info:
+        parse_protocol(_with(path, value))
+    assert str(info.value).startswith(field), str(info.value)
+
+
+def test_a_factorial_beyond_the_condition_limit_is_refused_before_it_is_built():
+    data = _with("stimuli.0.direction_deg", {"start": 0, "stop": 1000, "step": 1})
+    data["stimuli"][0]["contrast"] = {"start": -1, "stop": 1, "step": 0.01}
+    with pytest.raises(ParameterError) as info:
+        parse_protocol(data)
+    message = str(info.value)
+    assert message.startswith("stimuli[0] = '200000 conditions': expected at most 100000"), message
+    assert "1000 direction_deg × 200 contrast" in message
+
+
+def test_toml_writer_escapes_control_characters_and_writes_dates():
+    import datetime
+
+    data = {
+        "description": 'tab\tcr\rnul\x00del\x7fquote"back\\slash é 😀',
+        "when": datetime.datetime(2026, 12, 5, 13, 40, 2),
+        "day": datetime.date(1959, 4, 1),
+        "at": datetime.time(7, 32, 0, 999),
+        "aware": datetime.datetime(1962, 1, 1, tzinfo=datetime.UTC),
+    }
+    assert tomllib.loads(dump_toml(data)) == data
+    p = parse_protocol(_with("description", data["description"]))
+    assert parse_protocol(tomllib.loads(p.to_toml())) == p

@@ -99,7 +99,10 @@ def check_number(
     allowed = _range_text(lo, hi, lo_open, hi_open) + (f" ({unit})" if unit else "")
     if isinstance(value, bool) or not isinstance(value, Real):
         raise ParameterError(name, value, f"expected {allowed}, got {_type_name(value)}")
-    x = float(value)
+    try:
+        x = float(value)
+    except OverflowError:  # an integer beyond float range (TOML integers are unbounded)
+        x = math.inf
     if not math.isfinite(x):
         raise ParameterError(name, value, f"expected {allowed}")
     if lo is not None and (x < lo or (lo_open and x == lo)):

@@ -1,7 +1,12 @@
 """Command line: ``v1lab`` (= ``python run_experiment.py``).
 
 With no arguments it runs the default protocol (``hubel_wiesel_bars``) and writes a
-run folder. Every problem with the input is reported in one line before any work.
+run folder. Every problem with the input is reported in one line before any work
+(``--check`` stops there), a run folder that cannot be written in one line too, and
+Ctrl-C ends in one line at any moment once Python has started (during imports too).
+
+Exit codes: 0 done, 1 the run folder could not be written (nothing was left behind),
+2 bad input (nothing was done), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -10,7 +15,9 @@ import argparse
 import contextlib
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 from typing import Any, TextIO
 
 from v1lab._validate import ParameterError
@@ -57,6 +64,14 @@ def make_parser() -> argparse.ArgumentParser:
         "--overwrite",
         action="store_true",
         help="replace an existing --out folder (only once the new run is complete)",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help=(
+            "check the protocol, the options, the destination and the memory the run needs, "
+            "say what would run, and exit without running it (not with --live)"
+        ),
     )
     parser.add_argument(
         "--spiking",
@@ -133,37 +148,117 @@ def _list(stream: TextIO) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point; returns the process exit code (0 ok, 2 bad input)."""
-    argv = sys.argv[1:] if argv is None else list(argv)
-    if argv[:1] == ["card"]:  # `v1lab card …`: the population card (v1lab.card.run)
-        from v1lab.card.run import main as card_main
+    """Entry point; returns the process exit code (see the module docstring).
 
-        return card_main(argv[1:])
-    args = make_parser().parse_args(argv)
-    out, err = sys.stdout, sys.stderr
-    if args.list:
-        _list(out)
-        return 0
-    if args.list_devices:
-        from v1lab.audio import list_devices
-
-        out.write(list_devices().rstrip("\n") + "\n")
-        return 0
+    Everything, the imports of the heavy modules included, runs inside one handler, so
+    a Ctrl-C at any moment ends in one line.
+    """
+    err = sys.stderr
     try:
-        if args.live or args.mystery:
-            return _live(args)
-        return _run(args, out)
-    except (ParameterError, FileExistsError) as exc:
-        err.write(f"v1lab: error: {exc}\n")
-        return 2
+        with _ctrl_c_waits_for_imports():
+            argv = sys.argv[1:] if argv is None else list(argv)
+            if argv[:1] == ["card"]:  # `v1lab card …`: the population card (v1lab.card.run)
+                from v1lab.card.run import main as card_main
+
+                return card_main(argv[1:])
+            args = make_parser().parse_args(argv)
+            out = sys.stdout
+            if args.list:
+                _list(out)
+                return 0
+            if args.list_devices:
+                from v1lab.audio import list_devices
+
+                out.write(list_devices().rstrip("\n") + "\n")
+                return 0
+            if args.live or args.mystery:
+                return _live(args)
+            return _run(args, out)
+    except ParameterError as exc:
+        return _error(exc, 2)
+    except OSError as exc:
+        from v1lab.io import RunFolderError
+
+        if not isinstance(exc, (FileExistsError, RunFolderError)):
+            raise
+        return _error(exc, 2)
     except KeyboardInterrupt:
-        err.write("v1lab: interrupted; nothing was written\n")
+        err.write(INTERRUPTED)
         return 130
 
 
+#: What Ctrl-C prints (``run_experiment.py`` prints the same while it imports this).
+INTERRUPTED = "v1lab: interrupted; nothing was written\n"
+
+
+def _inside_import(frame: FrameType | None) -> bool:
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            return True
+        frame = frame.f_back
+    return False
+
+
+@contextlib.contextmanager
+def _ctrl_c_waits_for_imports() -> Iterator[None]:
+    """Within it, Ctrl-C raises KeyboardInterrupt at once, except inside an import:
+    there it waits for the import to finish.
+
+    A KeyboardInterrupt raised in the middle of numpy's or scipy's import can be
+    swallowed by their C code (the run then goes on) or leave a half-made module that
+    fails later with another error and its traceback. Held until the import is done, it
+    arrives where ``main`` catches it. Outside the main thread, Ctrl-C is left alone.
+    """
+    import _thread
+    import signal
+    import threading
+
+    lock = threading.Lock()
+    active = True
+
+    def forward_when_imported(main_ident: int) -> None:
+        while True:
+            time.sleep(0.01)
+            with lock:
+                frame = sys._current_frames().get(main_ident)
+                if not active or frame is None:
+                    return
+                if not _inside_import(frame):
+                    _thread.interrupt_main(signal.SIGINT)  # calls on_ctrl_c again, there
+                    return
+
+    def on_ctrl_c(signum: int, frame: FrameType | None) -> None:
+        if not _inside_import(frame):
+            raise KeyboardInterrupt
+        ident = threading.main_thread().ident
+        threading.Thread(target=forward_when_imported, args=(ident,), daemon=True).start()
+
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:  # a background job: Ctrl-C is off
+        yield
+        return
+    try:
+        previous = signal.signal(signal.SIGINT, on_ctrl_c)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        with lock:
+            active = False
+            if previous is not None:  # None: a handler set outside Python, left as it was
+                signal.signal(signal.SIGINT, previous)
+
+
+def _error(exc: Exception, code: int) -> int:
+    """Report ``exc`` in one line on stderr; return ``code``."""
+    sys.stderr.write("v1lab: error: " + " ".join(str(exc).splitlines()) + "\n")
+    return code
+
+
 def _run(args: argparse.Namespace, out: TextIO) -> int:
-    from v1lab.experiment import check_resources, run_protocol
-    from v1lab.io import check_run_folder, default_run_folder
+    from v1lab.experiment import check_resources, estimate_memory_bytes, run_protocol
+    from v1lab.io import RunFolderError, check_run_folder, default_run_folder
     from v1lab.plots.worker import start_figure_worker
 
     protocol = _load(args)
@@ -172,6 +267,15 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
     check_resources(protocol)
 
     n_cond = len(protocol.conditions())
+    if args.check:
+        if not args.quiet:
+            need = sum(estimate_memory_bytes(protocol).values())
+            out.write(
+                f"v1lab: {protocol.name} is ready: {n_cond} conditions × "
+                f"{protocol.trials.n_trials} trials, seed {protocol.seed}, about "
+                f"{need / 1e9:.2f} GB of memory; it would write {folder}\n"
+            )
+        return 0
     if not args.quiet:
         out.write(
             f"v1lab: {protocol.name} — {n_cond} conditions × {protocol.trials.n_trials} trials, "
@@ -189,10 +293,13 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
         if not args.quiet:
             out.write(f"simulated in {time.perf_counter() - tic:.1f} s; writing {folder} …\n")
         sound: dict[str, Any] = {}
-        save_recording_folder(
-            recording, folder, overwrite=args.overwrite, audio=not args.no_audio,
-            listen=args.listen, sound=sound, figure_worker=worker,
-        )  # fmt: skip
+        try:
+            save_recording_folder(
+                recording, folder, overwrite=args.overwrite, audio=not args.no_audio,
+                listen=args.listen, sound=sound, figure_worker=worker,
+            )  # fmt: skip
+        except RunFolderError as exc:
+            return _error(exc, 1)
     out.write(f"{folder}\n" if args.quiet else f"Run folder: {folder}\n")
     if args.play:
         _play(recording, folder, sound, args, out)

@@ -14,10 +14,13 @@ simulated one after another with the filter state carried across, as in the live
 
 from __future__ import annotations
 
+import math
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -25,9 +28,9 @@ import numpy as np
 from v1lab._validate import ParameterError
 from v1lab.cells import SpikeTrains, apply_dead_time, sim_spikes
 from v1lab.model.cortex import Population, V1Layer
-from v1lab.model.retina import Retina, RetinaFilter
+from v1lab.model.retina import Retina, RetinaFilter, count_lgn_positions
 from v1lab.model.stimulus import iter_frames
-from v1lab.protocol import Protocol
+from v1lab.protocol import PopulationSpec, Protocol, TrialsSpec
 
 __all__ = [
     "STANDARD_PARAM_COLUMNS",
@@ -180,51 +183,185 @@ def _available_memory_bytes() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
-def estimate_memory_bytes(protocol: Protocol) -> dict[str, int]:
-    """Peak memory of the largest pieces a run holds at once, by protocol field.
+#: Bytes a run holds per presentation: its row of the presentations table (~124 for a
+#: bar protocol), the timeline arrays beside it and, when presentations are simulated in
+#: sequence, its own random generator (~900).
+PRESENTATION_BYTES = 1024
 
-    Returns a mapping from the protocol field that drives each piece to its bytes.
-    """
-    r = protocol.retina
-    n_pix = r.grid.n_pixels**2
-    n_lgn = r.n_lgn_positions
-    n_cells = len(protocol.population.cells) or protocol.population.n_cells
-    fs = r.frame_rate_hz
-    longest = max(c.duration_s for c in protocol.conditions()) + protocol.trials.isi_s
-    n_frames = int(np.ceil(longest * fs))
-    # Spatial weights (float32) plus the float64 temporaries that build them.
-    spatial = n_pix * n_lgn * (4 + 2 * 8)
-    chunk = CHUNK_FRAMES * n_pix * 4 * 3
-    subunits = 6 * n_cells
-    per_condition = n_frames * (4 * n_lgn + subunits + 3 * n_cells) * 4 * 2
-    v1_weights = 4 * n_lgn * subunits * 4
+#: What each piece of :func:`estimate_memory_bytes` holds, for the refusal message.
+_PIECES = {
+    "lgn_weights": "the LGN receptive fields: {n_pix} pixels × {n_lgn} LGN positions",
+    "frame_chunks": "blocks of {chunk} frames of {n_pix} pixels",
+    "v1_weights": "the V1 weights: {n_lgn} LGN positions × {n_cells} cells",
+    "condition_rates": "one condition's responses: {n_frames} frames × {n_lgn} LGN positions",
+    "presentations": "the table of {n_presentations} presentations",
+}
+#: The field to name for a piece when no single field stands out (see ``_memory_driver``).
+_PIECE_FIELDS = {
+    "lgn_weights": "retina.pixels_per_deg",
+    "frame_chunks": "retina.pixels_per_deg",
+    "v1_weights": "population.n_cells",
+    "condition_rates": "stimuli.duration_s",
+    "presentations": "trials.n_trials",
+}
+
+
+def _whole(x: float, y: float, *, up: bool = False) -> int:
+    """``round(x * y)`` (or its ceiling), exact even where the product overflows a float."""
+    product = x * y
+    exact = product if math.isfinite(product) else Fraction(x) * Fraction(y)
+    return math.ceil(exact) if up else round(exact)
+
+
+def _memory_fields(
+    retina: Retina, n_cells: int, duration_s: float, trials: TrialsSpec
+) -> dict[str, float]:
+    """The fields the memory estimate depends on, keyed by their place in a protocol."""
+    names = ("extent_deg", "pixels_per_deg", "frame_rate_hz", "lgn_extent_deg", "lgn_spacing_deg")
     return {
-        "retina.pixels_per_deg": spatial + chunk,
-        "retina.lgn_spacing_deg": v1_weights,
-        "stimuli.duration_s": per_condition,
+        **{f"retina.{name}": getattr(retina, name) for name in names},
+        "population.n_cells": n_cells,
+        "stimuli.duration_s": duration_s,
+        "trials.isi_s": trials.isi_s,
+        "trials.n_trials": trials.n_trials,
     }
 
 
+def _memory_inputs(protocol: Protocol) -> dict[str, float]:
+    """The numbers the memory estimate depends on: the fields and the conditions' count."""
+    conditions = protocol.conditions()
+    n_cells = len(protocol.population.cells) or protocol.population.n_cells
+    longest = max(c.duration_s for c in conditions)
+    fields = _memory_fields(protocol.retina, n_cells, longest, protocol.trials)
+    return {**fields, "n_conditions": len(conditions)}
+
+
+def _memory_sizes(v: Mapping[str, float]) -> dict[str, int]:
+    """The counts the pieces are made of (plain arithmetic: nothing is allocated)."""
+    n_frames = _whole(
+        v["stimuli.duration_s"] + v["trials.isi_s"], v["retina.frame_rate_hz"], up=True
+    )
+    return {
+        "n_pix": max(1, _whole(v["retina.extent_deg"], v["retina.pixels_per_deg"])) ** 2,
+        "n_lgn": count_lgn_positions(v["retina.lgn_extent_deg"], v["retina.lgn_spacing_deg"]),
+        "n_cells": int(v["population.n_cells"]),
+        "n_frames": n_frames,
+        "n_presentations": int(v["n_conditions"]) * int(v["trials.n_trials"]),
+        "chunk": CHUNK_FRAMES,
+    }
+
+
+def _memory_pieces(v: Mapping[str, float]) -> dict[str, int]:
+    n = _memory_sizes(v)
+    n_pix, n_lgn, n_cells = n["n_pix"], n["n_lgn"], n["n_cells"]
+    subunits = 6 * n_cells
+    return {
+        # Spatial weights (float32) plus the float64 temporaries that build them.
+        "lgn_weights": n_pix * n_lgn * (4 + 2 * 8),
+        "frame_chunks": CHUNK_FRAMES * n_pix * 4 * 3,
+        "v1_weights": 4 * n_lgn * subunits * 4,
+        # The longest condition's rates (its stimulus and the blank after it).
+        "condition_rates": n["n_frames"] * (4 * n_lgn + subunits + 3 * n_cells) * 4 * 2,
+        "presentations": n["n_presentations"] * PRESENTATION_BYTES,
+    }
+
+
+def estimate_memory_bytes(protocol: Protocol) -> dict[str, int]:
+    """Peak memory of the largest pieces a run holds at once, in bytes, by piece.
+
+    Pure arithmetic on the protocol's numbers: nothing of the size it estimates is
+    allocated, so a protocol far beyond memory is refused at once.
+
+    Returns
+    -------
+    dict of str to int
+        ``lgn_weights`` (the LGN receptive fields over the pixels), ``frame_chunks``
+        (frames rendered at once), ``v1_weights``, ``condition_rates`` (the longest
+        condition's responses) and ``presentations`` (the presentations table).
+
+    Examples
+    --------
+    >>> from v1lab.protocol import load_protocol
+    >>> pieces = estimate_memory_bytes(load_protocol("hubel_wiesel_bars"))
+    >>> round(sum(pieces.values()) / 1e6)
+    157
+    """
+    return _memory_pieces(_memory_inputs(protocol))
+
+
+def _memory_reference() -> dict[str, float]:
+    """Ordinary values of the fields the estimate depends on: the classes' defaults (1 s:
+    every stimulus kind's default duration but sparse noise's)."""
+    return _memory_fields(Retina(), PopulationSpec().n_cells, 1.0, TrialsSpec())
+
+
+def _memory_driver(inputs: Mapping[str, float]) -> tuple[str, float]:
+    """The field that drives the memory need, and the need with it at its ordinary value.
+
+    That is the field whose return to its ordinary value (``_memory_reference``) would
+    save the most memory, if that is at least half of it; otherwise (no field stands
+    out) the field behind the largest piece.
+    """
+    pieces = _memory_pieces(inputs)
+    total = sum(pieces.values())
+    best, best_total = _PIECE_FIELDS[max(pieces, key=pieces.__getitem__)], total
+    for name, ordinary in _memory_reference().items():
+        other = sum(_memory_pieces({**inputs, name: ordinary}).values())
+        if other <= total // 2 and other < best_total:
+            best, best_total = name, other
+    return best, best_total
+
+
+def _count_text(n: int) -> str:
+    return str(n) if n < 10**15 else f"{Decimal(n):.1e}"
+
+
+def _bytes_text(n: int) -> str:
+    return f"{n / 1e9:.1f} GB" if n < 10**20 else f"{_count_text(n // 10**9)} GB"
+
+
+def _field_and_value(protocol: Protocol, name: str) -> tuple[str, Any]:
+    """The protocol's own spelling of a field of the estimate, and its value there."""
+    if name == "stimuli.duration_s":  # the block holding the longest stimulus
+        longest = [max(c.duration_s for c in b.conditions()) for b in protocol.stimuli]
+        i = longest.index(max(longest))
+        return f"stimuli[{i}].duration_s", longest[i]
+    if name == "population.n_cells" and protocol.population.cells:
+        return "population.cells", f"{len(protocol.population.cells)} cells"
+    section, key = name.split(".")
+    return name, getattr(getattr(protocol, section), key)
+
+
 def check_resources(protocol: Protocol) -> None:
-    """Refuse, before any work, a protocol that would need more memory than is free."""
-    pieces = estimate_memory_bytes(protocol)
+    """Refuse, before any work, a protocol that would need more memory than is free.
+
+    The refusal names the field that drives the need: the one whose ordinary value
+    would save the most (a fine ``retina.lgn_spacing_deg``, a long
+    ``stimuli[i].duration_s``, many ``trials.n_trials`` …).
+    """
+    inputs = _memory_inputs(protocol)
+    pieces = _memory_pieces(inputs)
     total = sum(pieces.values())
     available = _available_memory_bytes()
     if total > 0.8 * available:
-        field_name = max(pieces, key=pieces.get)
-        value: Any = (
-            getattr(protocol.retina, field_name.split(".")[1], None)
-            if field_name.startswith("retina")
-            else None
-        )
-        if value is None:
-            value = max(c.duration_s for c in protocol.conditions())
+        name, ordinary_total = _memory_driver(inputs)
+        field_name, value = _field_and_value(protocol, name)
+        largest = max(pieces, key=pieces.__getitem__)
+        sizes = _memory_sizes(inputs)
+        what = _PIECES[largest].format(**{k: _count_text(v) for k, v in sizes.items()})
+        advice = "raise" if name == "retina.lgn_spacing_deg" else "lower"
+        ordinary = _memory_reference().get(name)
+        if ordinary is not None and ordinary_total < total:
+            advice += (
+                f" it (at {ordinary:g} the run would need about {_bytes_text(ordinary_total)})"
+            )
+        else:
+            advice += " it"
         raise ParameterError(
             field_name,
             value,
-            f"the run would need about {total / 1e9:.1f} GB of memory and {available / 1e9:.1f} GB "
-            f"is available; lower retina.pixels_per_deg, retina.extent_deg, "
-            f"retina.lgn_extent_deg or the stimulus durations",
+            f"the run would need about {_bytes_text(total)} of memory (mostly {what}) and "
+            f"{_bytes_text(available)} is available; {advice}",
         )
 
 

@@ -3,19 +3,31 @@
 A run folder is assembled in a hidden temporary folder beside its destination and
 renamed into place only when every file is complete, so an interrupted run never
 leaves a half-written folder, and an existing folder is never replaced unless asked.
+The destination is checked writable before any work; a write that fails (a full disk)
+leaves nothing and is reported as one :class:`RunFolderError` naming the path and the
+cause. A run killed outright (SIGKILL) leaves its temporary folder; it holds a marker
+naming its process, and the next run into the same place removes it once that process
+is gone.
 
 pynwb is imported only inside the NWB functions, so ``import v1lab`` stays fast.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import gc
+import glob
 import io as _io
+import json
 import os
+import re
 import shutil
+import socket
+import sys
 import tempfile
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,11 +35,13 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "RunFolderError",
     "RunFolderExistsError",
     "check_run_folder",
     "default_run_folder",
     "load_npz",
     "load_nwb_tables",
+    "remove_stale_temporary_folders",
     "save_npz",
     "save_nwb",
     "save_run",
@@ -48,12 +62,29 @@ UNIT_DESCRIPTIONS = {
 }
 
 
-class RunFolderExistsError(FileExistsError):
+class RunFolderError(OSError):
+    """The run folder cannot be written; the message names the path and the cause."""
+
+
+class RunFolderExistsError(FileExistsError, RunFolderError):
     """The run folder exists and overwriting was not asked for."""
 
 
 def check_run_folder(folder: str | Path, *, overwrite: bool = False) -> Path:
-    """Refuse, before any work, a destination that exists (unless ``overwrite``)."""
+    """Refuse, before any work, a destination that exists (unless ``overwrite``) or
+    that cannot be written.
+
+    Writability is tried, not guessed from permission bits (root ignores them): a
+    one-byte temporary file is written in the nearest existing folder above the
+    destination.
+
+    Raises
+    ------
+    RunFolderExistsError
+        The destination exists (and ``overwrite`` is false), or is not a folder.
+    RunFolderError
+        A folder on the way is a file, or the place cannot be written (read-only, full).
+    """
     folder = Path(folder)
     if folder.exists() and not overwrite:
         raise RunFolderExistsError(
@@ -61,7 +92,99 @@ def check_run_folder(folder: str | Path, *, overwrite: bool = False) -> Path:
         )
     if folder.exists() and not folder.is_dir():
         raise RunFolderExistsError(f"{folder} exists and is not a folder")
+    base = next(
+        p for p in (folder.parent, *folder.parent.parents) if p.exists() or p == Path(p.anchor)
+    )
+    if not base.is_dir():
+        raise RunFolderError(
+            f"cannot write the run folder {folder}: {base} is a file, not a folder"
+        )
+    try:
+        # Unnamed where the system allows (O_TMPFILE): even a Ctrl-C leaves nothing.
+        with tempfile.TemporaryFile(dir=base) as probe:
+            probe.write(b"\0")
+            probe.flush()
+    except OSError as err:
+        raise _write_error(folder, err, f"trying {base}") from None
     return folder
+
+
+def _write_error(folder: Path, err: OSError, doing: str) -> RunFolderError:
+    """One line for a failed write: the destination, the cause and what was being done."""
+    cause = os.strerror(err.errno) if err.errno else (str(err).splitlines() or [repr(err)])[0]
+    error = RunFolderError(
+        f"cannot write the run folder {folder}: {cause} ({doing}); nothing was written"
+    )
+    error.errno = err.errno
+    return error
+
+
+#: Written inside a temporary run folder while it is being filled (removed before the
+#: rename): who owns it, so that a later run can tell a folder left by a killed run.
+OWNER_MARKER = ".v1lab-run-in-progress"
+
+
+def _process_start(pid: int) -> str | None:
+    """When process ``pid`` started (clock ticks after boot), or None if unknown."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def _owner(folder: Path) -> dict[str, Any]:
+    return {
+        "v1lab": "temporary run folder",
+        "destination": folder.name,
+        "pid": os.getpid(),
+        "started": _process_start(os.getpid()),
+        "host": socket.gethostname(),
+    }
+
+
+def _left_by_a_dead_run(tmp: Path, folder: Path) -> bool:
+    """True only for a temporary folder of ``folder`` whose marker names a dead process."""
+    try:
+        owner = json.loads((tmp / OWNER_MARKER).read_text())
+    except (OSError, ValueError):
+        return False
+    expected = _owner(folder)
+    if not isinstance(owner, dict) or any(
+        owner.get(k) != expected[k] for k in ("v1lab", "destination", "host")
+    ):
+        return False
+    pid = owner.get("pid")
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # it exists (owned by another user)
+        pass
+    started = _process_start(pid)  # the number may have been reused by another process
+    return owner.get("started") is not None and started is not None and started != owner["started"]
+
+
+def remove_stale_temporary_folders(folder: str | Path) -> list[Path]:
+    """Remove the temporary folders that killed runs left beside ``folder``.
+
+    Only hidden ``.<name>.*.tmp`` folders whose owner marker names ``folder``, this host
+    and a process that no longer runs are removed; anything else is left alone.
+
+    Returns
+    -------
+    list of Path
+        The folders removed.
+    """
+    folder = Path(folder)
+    removed = []
+    for tmp in sorted(folder.parent.glob(f".{glob.escape(folder.name)}.*.tmp")):
+        if tmp.is_dir() and not tmp.is_symlink() and _left_by_a_dead_run(tmp, folder):
+            shutil.rmtree(tmp, ignore_errors=True)
+            removed.append(tmp)
+    return removed
 
 
 def _umask() -> int:
@@ -233,14 +356,57 @@ def save_nwb(recording: Any, path: str | Path) -> None:
     # The temporary name ends in .nwb too: pynwb warns about any other extension.
     fd, tmp = tempfile.mkstemp(dir=Path(path).parent, prefix=".tmp-", suffix=".nwb")
     os.close(fd)
+    # HDF5 reports a failed write (a full disk) as a RuntimeError whose many-line text
+    # holds the errno, and the file's objects repeat it as they are freed: those are
+    # kept quiet, and the error is given back as the OSError it is.
+    with _quiet_hdf5_write_errors():
+        try:
+            with NWBHDF5IO(tmp, "w") as nwb_io:
+                nwb_io.write(nwb)
+            _usual_mode(Path(tmp))
+            os.replace(tmp, path)
+            return
+        except BaseException as err:
+            Path(tmp).unlink(missing_ok=True)
+            found = _HDF5_ERRNO.search(str(err)) if isinstance(err, RuntimeError) else None
+            if not found:
+                raise
+            code = int(found[1])
+        nwb = nwb_io = None  # free the failed file's objects here, while they are quiet
+        gc.collect()
+    Path(tmp).unlink(missing_ok=True)
+    raise OSError(code, os.strerror(code), str(path))
+
+
+_HDF5_ERRNO = re.compile(r"errno = (\d+)")
+
+
+def _is_hdf5_write_error(value: BaseException | None) -> bool:
+    return isinstance(value, RuntimeError) and bool(_HDF5_ERRNO.search(str(value)))
+
+
+@contextlib.contextmanager
+def _quiet_hdf5_write_errors() -> Iterator[None]:
+    """Within it, HDF5 objects freed after a failed write do not print their error.
+
+    h5py's deallocators print it twice, as a traceback (through ``sys.excepthook``) and
+    as an "Exception ignored" report (through ``sys.unraisablehook``).
+    """
+    excepthook, unraisablehook = sys.excepthook, sys.unraisablehook
+
+    def quiet_excepthook(kind: Any, value: Any, traceback: Any) -> None:
+        if not _is_hdf5_write_error(value):
+            excepthook(kind, value, traceback)
+
+    def quiet_unraisablehook(unraisable: Any) -> None:
+        if not _is_hdf5_write_error(unraisable.exc_value):
+            unraisablehook(unraisable)
+
+    sys.excepthook, sys.unraisablehook = quiet_excepthook, quiet_unraisablehook
     try:
-        with NWBHDF5IO(tmp, "w") as nwb_io:
-            nwb_io.write(nwb)
-        _usual_mode(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        yield
+    finally:
+        sys.excepthook, sys.unraisablehook = excepthook, unraisablehook
 
 
 def _standard_description(table: type, name: str) -> str:
@@ -292,18 +458,38 @@ def save_run(
     extra : mapping of name to callable, optional
         More writers ``fn(recording, tmp_folder)`` (figures, metrics, audio); the name
         is used in error messages.
+
+    Raises
+    ------
+    RunFolderExistsError
+        ``folder`` exists and ``overwrite`` is false.
+    RunFolderError
+        A write failed (read-only place, full disk); nothing was left behind.
     """
     folder = check_run_folder(folder, overwrite=overwrite)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=".tmp"))
-    _usual_mode(tmp, folder=True)
+    remove_stale_temporary_folders(folder)
+    missing = [p for p in (folder.parent, *folder.parent.parents) if not p.exists()]
+    tmp: Path | None = None
+    doing = f"making a temporary folder in {folder.parent}"
     try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        # Named before it is made, so that the cleanup below knows it whenever it stops.
+        tmp = folder.with_name(f".{folder.name}.{uuid.uuid4().hex}.tmp")
+        tmp.mkdir()
+        (tmp / OWNER_MARKER).write_text(json.dumps(_owner(folder)))
+        doing = "writing protocol.toml"
         write_atomic(tmp / "protocol.toml", recording.protocol.to_toml())
+        doing = "writing recording.nwb"
         save_nwb(recording, tmp / "recording.nwb")
+        doing = "writing recording.npz"
         save_npz(recording, tmp / "recording.npz")
+        doing = "writing presentations.csv"
         save_table_csv(tmp / "presentations.csv", recording.presentations)
-        for _name, writer in (extra or {}).items():
+        for name, writer in (extra or {}).items():
+            doing = f"writing {name}"
             writer(recording, tmp)
+        doing = "moving it into place"
+        (tmp / OWNER_MARKER).unlink()
         if folder.exists():
             old = folder.with_name(f".{folder.name}.old-{uuid.uuid4().hex[:8]}")
             os.replace(folder, old)
@@ -311,8 +497,16 @@ def save_run(
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException as err:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        for made in missing:  # the folders made for it, deepest first, if still empty
+            try:
+                made.rmdir()
+            except OSError:
+                break
+        if isinstance(err, OSError) and not isinstance(err, RunFolderError):
+            raise _write_error(folder, err, doing) from err
         raise
     return folder
 

@@ -16,8 +16,10 @@ the checkout's ``stimuli/`` folder — or by path.
 
 from __future__ import annotations
 
+import datetime
 import itertools
 import math
+import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -62,6 +64,10 @@ HH_MAX_RATE_HZ = 340.0
 #: Population layouts: RFs scattered about one point (a penetration), or a cortical sheet
 #: with an orientation map (:mod:`v1lab.model.maps`).
 LAYOUTS = ("scatter", "orientation_map")
+#: How far from 1 ``population.type_fractions`` may add up (three thirds written 0.333).
+FRACTION_SUM_TOLERANCE = 0.01
+#: Most conditions a protocol may expand to (the factorials of its blocks, together).
+MAX_CONDITIONS = 100_000
 # Fields that only an orientation-map sheet uses (left out of a scatter layout's TOML).
 _SHEET_FIELDS = ("sheet_size_mm", "column_spacing_mm", "magnification_mm_per_deg")
 
@@ -104,6 +110,7 @@ class PopulationSpec:
             hi=100,
             unit="mm/deg",
         )
+        check_int("n_cells", self.n_cells, lo=1, hi=100_000)
         if self.layout == "orientation_map":
             from v1lab.model.maps import sheet_side
 
@@ -112,7 +119,6 @@ class PopulationSpec:
                     "layout", self.layout, "an orientation map draws its cells; remove the cells"
                 )
             sheet_side(self.n_cells)
-        check_int("n_cells", self.n_cells, lo=1, hi=100_000)
         if not isinstance(self.type_fractions, Mapping):
             raise ParameterError(
                 "type_fractions", self.type_fractions, "expected a table of type = fraction"
@@ -120,9 +126,13 @@ class PopulationSpec:
         for name, value in self.type_fractions.items():
             check_choice("type_fractions", name, CELL_TYPES)
             check_number(f"type_fractions.{name}", value, lo=0, hi=1)
-        if sum(self.type_fractions.values()) <= 0:
+        total = sum(self.type_fractions.values())
+        if abs(total - 1.0) > FRACTION_SUM_TOLERANCE:
             raise ParameterError(
-                "type_fractions", dict(self.type_fractions), "expected a positive fraction"
+                "type_fractions",
+                dict(self.type_fractions),
+                f"expected fractions of the cells that add up to 1 (within "
+                f"{FRACTION_SUM_TOLERANCE:g}); these add up to {total:.6g}",
             )
         if not isinstance(self.center_deg, Sequence) or len(self.center_deg) != 2:
             raise ParameterError("center_deg", self.center_deg, "expected [x_deg, y_deg]")
@@ -351,7 +361,9 @@ def _section(cls: type, data: Any, path: str) -> Any:
     for key in data:
         if key not in allowed:
             raise ParameterError(
-                f"{path}.{key}", data[key], f"unknown key; allowed: {', '.join(allowed)}"
+                f"{path}.{_toml_key(str(key))}",
+                data[key],
+                f"unknown key; allowed: {', '.join(allowed)}",
             )
     try:
         return cls(**data)
@@ -370,13 +382,14 @@ def _expand_values(value: Any, path: str) -> tuple[Any, ...]:
         start = check_number(f"{path}.start", value["start"])
         stop = check_number(f"{path}.stop", value["stop"])
         step = check_number(f"{path}.step", value["step"])
-        if step == 0 or (stop - start) / step <= 0:
+        span = (stop - start) / step if step != 0 else math.nan
+        if not span > 0:
             raise ParameterError(
                 path, dict(value), "expected a step that goes from start towards stop"
             )
-        n = math.ceil((stop - start) / step - 1e-9)
-        if n > 100_000:
+        if not span <= 100_000:  # also an infinite span (huge bounds, a tiny step)
             raise ParameterError(path, dict(value), "expected at most 100000 values")
+        n = math.ceil(span - 1e-9)
         return tuple(float(round(start + i * step, 12)) for i in range(n))
     if isinstance(value, list):
         if not value:
@@ -388,9 +401,18 @@ def _expand_values(value: Any, path: str) -> tuple[Any, ...]:
 
 
 def _population_data(data: Any) -> Any:
-    """With an explicit cell list, ``n_cells`` is its length (given or not)."""
+    """With an explicit cell list, ``n_cells`` is its length (given or not).
+
+    The cells themselves are checked first: a cell with a wrong ``type`` is reported as
+    such, not as a count that does not match.
+    """
     if not isinstance(data, Mapping) or not isinstance(data.get("cells"), list):
         return data
+    if data["cells"]:
+        try:
+            population_from_cells(data["cells"])
+        except ParameterError as err:
+            raise err.with_prefix("population") from None
     n = len(data["cells"])
     if data.get("n_cells", n) != n:
         raise ParameterError(
@@ -406,12 +428,39 @@ def _stimulus_block(data: Any, path: str) -> StimulusBlock:
         raise ParameterError(path, data, "expected a stimulus table ([[stimuli]] with kind = ...)")
     kind = check_choice(f"{path}.kind", data.get("kind"), tuple(STIMULUS_KINDS))
     params = {k: _expand_values(v, f"{path}.{k}") for k, v in data.items() if k != "kind"}
+    n_conditions = math.prod(len(v) for v in params.values())
+    if n_conditions > MAX_CONDITIONS:
+        sizes = " × ".join(f"{len(v)} {k}" for k, v in params.items() if len(v) > 1)
+        raise ParameterError(
+            path,
+            f"{n_conditions} conditions",
+            f"expected at most {MAX_CONDITIONS} conditions (the block's lists make {sizes})",
+        )
     block = StimulusBlock(kind=kind, params=params)
     try:
         block.conditions()  # every combination must be a valid stimulus, now
     except ParameterError as err:
         raise err.with_prefix(path) from None
     return block
+
+
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def _check_integers(value: Any, path: str) -> None:
+    """Refuse integers beyond TOML's 64 bits anywhere (tomllib reads any size; a float
+    conversion of one beyond float range raises OverflowError)."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            key = _toml_key(str(key))
+            _check_integers(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_integers(item, f"{path}[{i}]")
+    elif isinstance(value, int) and not _INT64[0] <= value <= _INT64[1]:
+        raise ParameterError(
+            path, value, "expected an integer of 64 bits at most (-2^63 to 2^63 - 1), as in TOML"
+        )
 
 
 def parse_protocol(data: Mapping[str, Any], *, name: str = "protocol") -> Protocol:
@@ -424,9 +473,12 @@ def parse_protocol(data: Mapping[str, Any], *, name: str = "protocol") -> Protoc
     """
     if not isinstance(data, Mapping):
         raise ParameterError("protocol", data, "expected a table")
+    _check_integers(data, "")
     for key in data:
         if key not in _TOP_KEYS:
-            raise ParameterError(key, data[key], f"unknown key; allowed: {', '.join(_TOP_KEYS)}")
+            raise ParameterError(
+                _toml_key(str(key)), data[key], f"unknown key; allowed: {', '.join(_TOP_KEYS)}"
+            )
     proto_name = data.get("name", name)
     if (
         not isinstance(proto_name, str)
@@ -445,6 +497,13 @@ def parse_protocol(data: Mapping[str, Any], *, name: str = "protocol") -> Protoc
     if not isinstance(stimuli_data, list) or not stimuli_data:
         raise ParameterError("stimuli", stimuli_data, "expected at least one [[stimuli]] table")
     stimuli = tuple(_stimulus_block(s, f"stimuli[{i}]") for i, s in enumerate(stimuli_data))
+    n_conditions = sum(math.prod(len(v) for v in b.params.values()) for b in stimuli)
+    if n_conditions > MAX_CONDITIONS:
+        raise ParameterError(
+            "stimuli",
+            f"{n_conditions} conditions",
+            f"expected at most {MAX_CONDITIONS} conditions in all the blocks together",
+        )
     protocol = Protocol(proto_name, description, seed, retina, population, spiking, trials, stimuli)
     _check_rates(protocol)
     return protocol
@@ -499,6 +558,17 @@ def load_protocol(name_or_path: str | Path) -> Protocol:
             data = tomllib.load(fh)
     except tomllib.TOMLDecodeError as err:
         raise ParameterError(str(path), "(file)", f"is not valid TOML: {err}") from None
+    except UnicodeDecodeError as err:
+        raise ParameterError(
+            str(path),
+            "(file)",
+            f"is not a TOML text file: byte 0x{err.object[err.start]:02x} at offset "
+            f"{err.start} is not UTF-8",
+        ) from None
+    except OSError as err:
+        raise ParameterError(
+            "protocol", str(path), f"cannot be read: {err.strerror or err}"
+        ) from None
     return parse_protocol(data, name=path.stem)
 
 
@@ -514,7 +584,13 @@ def find_protocol(name_or_path: str | Path) -> Path:
     if candidate.suffix == ".toml" or candidate.exists() or len(candidate.parts) > 1:
         if candidate.is_file():
             return candidate
-        raise ParameterError("protocol", str(name_or_path), "no such protocol file")
+        if candidate.is_dir():
+            problem = "is a folder; expected a protocol file (.toml)"
+        elif candidate.exists():
+            problem = "is not a regular file; expected a protocol file (.toml)"
+        else:
+            problem = "no such protocol file"
+        raise ParameterError("protocol", str(name_or_path), problem)
     for folder in _protocol_dirs():
         path = folder / f"{name_or_path}.toml"
         if path.is_file():
@@ -533,7 +609,7 @@ def list_protocols() -> list[tuple[str, str]]:
             try:
                 with open(path, "rb") as fh:
                     description = str(tomllib.load(fh).get("description", ""))
-            except (OSError, tomllib.TOMLDecodeError):
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
                 description = "(unreadable)"
             seen[path.stem] = description.strip().splitlines()[0] if description.strip() else ""
     return sorted(seen.items())
@@ -543,12 +619,18 @@ def list_protocols() -> list[tuple[str, str]]:
 
 
 def _toml_key(key: str) -> str:
-    return key if key.replace("_", "").replace("-", "").isalnum() else _toml_str(key)
+    # TOML's bare keys are ASCII letters, digits, '_' and '-' ("¹".isalnum() is true).
+    return key if _BARE_KEY.fullmatch(key) else _toml_str(key)
+
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_TOML_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
 
 
 def _toml_str(text: str) -> str:
-    escaped = (
-        text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
+    # TOML's basic strings may not hold control characters (U+0000–U+001F, U+007F) raw.
+    escaped = "".join(
+        _TOML_ESCAPES.get(c) or (f"\\u{ord(c):04X}" if c < " " or c == "\x7f" else c) for c in text
     )
     return f'"{escaped}"'
 
@@ -567,6 +649,8 @@ def _toml_value(value: Any) -> str:
         return repr(x)
     if isinstance(value, str):
         return _toml_str(value)
+    if isinstance(value, (datetime.date, datetime.time)):  # datetime is a date
+        return value.isoformat()
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     if isinstance(value, Mapping):

@@ -32,7 +32,9 @@ or in many consecutive blocks gives the same output (the live mode relies on it)
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import numpy as np
 from scipy.signal import lfilter
@@ -46,6 +48,7 @@ __all__ = [
     "RetinaFilter",
     "compute_dog_gain",
     "compute_kernel_response",
+    "count_lgn_positions",
     "flush_tiny",
     "make_dog_weights",
     "make_lgn_positions",
@@ -144,12 +147,33 @@ class Retina:
     @property
     def n_lgn_positions(self) -> int:
         """Number of lattice positions (each holds 4 LGN cells)."""
-        return make_lgn_positions(self.lgn_extent_deg, self.lgn_spacing_deg).shape[0]
+        return count_lgn_positions(self.lgn_extent_deg, self.lgn_spacing_deg)
 
     @property
     def kernel_s(self) -> float:
         """Support of the temporal kernels: after it, impulse responses stay below 1e-4 of peak."""
         return _kernel_support_s(max(self.tau_s, self.lagged_tau_s))
+
+
+def _lattice_half_width(extent_deg: float, spacing_deg: float) -> int:
+    """Lattice points on each side of the centre, along one axis."""
+    ratio = extent_deg / 2 / spacing_deg
+    if math.isfinite(ratio):
+        return math.floor(ratio + 1e-9)
+    return math.floor(Fraction(extent_deg) / 2 / Fraction(spacing_deg))  # beyond float range
+
+
+def count_lgn_positions(extent_deg: float, spacing_deg: float) -> int:
+    """Number of positions :func:`make_lgn_positions` returns, by arithmetic alone.
+
+    Nothing is allocated, so a spacing too fine for memory can be counted (and refused).
+
+    Examples
+    --------
+    >>> count_lgn_positions(1.0, 0.5), count_lgn_positions(6.0, 1e-4)
+    (9, 3600120001)
+    """
+    return (2 * _lattice_half_width(extent_deg, spacing_deg) + 1) ** 2
 
 
 def make_lgn_positions(extent_deg: float, spacing_deg: float) -> np.ndarray:
@@ -160,7 +184,7 @@ def make_lgn_positions(extent_deg: float, spacing_deg: float) -> np.ndarray:
     >>> make_lgn_positions(1.0, 0.5).shape
     (9, 2)
     """
-    half = int(np.floor(extent_deg / 2 / spacing_deg + 1e-9))
+    half = _lattice_half_width(extent_deg, spacing_deg)
     axis = np.arange(-half, half + 1) * spacing_deg
     xx, yy = np.meshgrid(axis, axis)
     return np.column_stack([xx.ravel(), yy.ravel()])
