@@ -34,7 +34,8 @@ from _util import blas_report, load_note, median, table, timed, use_checkout
 
 use_checkout()
 
-from v1lab.model.cortex import V1Layer, make_population  # noqa: E402
+from v1lab.model.cortex import V1Layer  # noqa: E402
+from v1lab.model.population import make_population  # noqa: E402
 from v1lab.model.retina import Retina, RetinaFilter  # noqa: E402
 from v1lab.model.stimulus import Grating, iter_frames  # noqa: E402
 

@@ -54,7 +54,7 @@ except ImportError:  # running from a checkout without `pip install -e .`
 
 from v1lab.audio import make_electrode_amplitudes
 from v1lab.live.realtime import raise_priority
-from v1lab.model.cortex import make_population
+from v1lab.model.population import make_population
 from v1lab.model.retina import Retina
 
 SPEED_DEG_S = 4.0

@@ -46,8 +46,9 @@ def test_the_arithmetic_estimate_is_the_old_one_on_every_preset(name):
     assert new["lgn_weights"] + new["frame_chunks"] == old["retina.pixels_per_deg"]
     assert new["v1_weights"] == old["retina.lgn_spacing_deg"]
     assert new["condition_rates"] == old["stimuli.duration_s"]
-    # The one new piece, the presentations table, is small for an ordinary protocol.
-    assert new["presentations"] < 0.02 * sum(old.values())
+    # The one new piece, the presentations table, is small for an ordinary protocol
+    # (the largest share is spot_map's, 20 repeats of 164 conditions: 2.3 %).
+    assert new["presentations"] < 0.03 * sum(old.values())
 
 
 @pytest.mark.parametrize("extent", [0.1, 1.0, 2.5, 3.0, 6.0, 7.3, 50.0])
@@ -85,11 +86,14 @@ def test_a_fine_lgn_lattice_is_refused_at_once_naming_the_spacing(spacing):
 
 def test_a_long_stimulus_is_named_with_its_block(monkeypatch):
     data = copy.deepcopy(DEFAULT)
-    data["stimuli"].append({"kind": "grating", "duration_s": [2.0, 1e6]})
+    # Within the duration's allowed range (a day), but more than this machine is made
+    # to have here (1 GB), so the memory check refuses it and names the block.
+    data["stimuli"].append({"kind": "grating", "duration_s": [2.0, 80000.0]})
+    monkeypatch.setattr(experiment, "_available_memory_bytes", lambda: 1_000_000_000)
     with pytest.raises(ParameterError) as info:
         check_resources(parse_protocol(data))
     message = str(info.value)
-    assert message.startswith("stimuli[1].duration_s = 1000000.0: the run would need"), message
+    assert message.startswith("stimuli[1].duration_s = 80000.0: the run would need"), message
 
 
 @pytest.mark.parametrize(

@@ -27,7 +27,8 @@ import numpy as np
 
 from v1lab._validate import ParameterError
 from v1lab.cells import SpikeTrains, apply_dead_time, sim_spikes
-from v1lab.model.cortex import Population, V1Layer
+from v1lab.model.cortex import V1Layer
+from v1lab.model.population import Population
 from v1lab.model.retina import Retina, RetinaFilter, count_lgn_positions
 from v1lab.model.stimulus import iter_frames
 from v1lab.protocol import PopulationSpec, Protocol, TrialsSpec
@@ -56,7 +57,7 @@ class Circuit:
 
     Examples
     --------
-    >>> from v1lab.model.cortex import population_from_cells
+    >>> from v1lab.model.population import population_from_cells
     >>> pop = population_from_cells([{"type": "simple"}])
     >>> c = Circuit(Retina(extent_deg=6, lgn_extent_deg=3), pop)
     >>> rates = c.process(np.zeros((4, 48, 48), np.float32))

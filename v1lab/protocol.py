@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from v1lab._validate import ParameterError, check_bool, check_choice, check_int, check_number
-from v1lab.model.cortex import (
+from v1lab.model.population import (
     CELL_TYPES,
     DEFAULT_TYPE_FRACTIONS,
     DRAWN_MAX_RATE_HZ,
@@ -76,7 +76,7 @@ _SHEET_FIELDS = ("sheet_size_mm", "column_spacing_mm", "magnification_mm_per_deg
 class PopulationSpec:
     """How to make the population: drawn from distributions, or listed cell by cell.
 
-    See :func:`v1lab.model.cortex.make_population` for the distributions. With
+    See :func:`v1lab.model.population.make_population` for the distributions. With
     ``layout = "orientation_map"`` the ``n_cells`` (a perfect square) cells tile a square
     patch of cortex ``sheet_size_mm`` wide whose orientation preference follows a
     random-wave map of period ``column_spacing_mm``, and their RFs follow the sheet

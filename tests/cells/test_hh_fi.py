@@ -12,7 +12,7 @@ from v1lab.cells import hh_fi
 from v1lab.cells.spikes import sim_spikes
 from v1lab.cells.trains import SpikeTrains
 from v1lab.experiment import Circuit, sim_rates
-from v1lab.model.cortex import population_from_cells
+from v1lab.model.population import population_from_cells
 from v1lab.model.retina import Retina
 from v1lab.model.stimulus import Bar
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from v1lab.model.cortex import population_from_cells
+from v1lab.model.population import population_from_cells
 from v1lab.model.retina import Retina
 
 SMALL = Retina(extent_deg=6.0, lgn_extent_deg=4.0)  # fast to build, same model

@@ -24,7 +24,7 @@ from v1lab.live import (
 )
 from v1lab.live.lgn import BlockLGN
 from v1lab.live.render import SeparableDoG
-from v1lab.model.cortex import population_from_cells
+from v1lab.model.population import population_from_cells
 from v1lab.model.retina import Retina
 from v1lab.model.stimulus import Bar, Grating, RetinaGrid, Spot, render_frames
 

@@ -22,7 +22,7 @@ from v1lab.live import (
     make_mystery_cell,
     score_guess,
 )
-from v1lab.model.cortex import CELL_TYPES, population_from_cells
+from v1lab.model.population import CELL_TYPES, population_from_cells
 
 # --------------------------------------------------------------------------------------
 # The mystery cell

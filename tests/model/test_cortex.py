@@ -7,7 +7,7 @@ import pytest
 
 from v1lab import ParameterError
 from v1lab.experiment import Circuit, sim_rates
-from v1lab.model.cortex import CELL_TYPES, make_population, population_from_cells
+from v1lab.model.population import CELL_TYPES, make_population, population_from_cells
 from v1lab.model.retina import Retina
 from v1lab.model.stimulus import Bar, Blank, Grating, Spot, render_frames
 
@@ -257,7 +257,7 @@ def test_size_tuning_has_a_peak_and_a_suppressed_plateau():
     # (the grating summation field), then falls to a plateau as the surround fills. The
     # cell's surround is set for a suppression index of 0.5; the inversion assumes an
     # RF-sized peak, so the measured index may miss it by a little (±0.1).
-    from v1lab.model.cortex import surround_strength_for_index
+    from v1lab.model.population import surround_strength_for_index
 
     radii = np.array([0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0])
     k_s = float(surround_strength_for_index(0.5, 2.5))
@@ -310,7 +310,7 @@ def test_a_spot_in_the_on_subregion_drives_a_simple_cell_and_a_dark_one_does_not
 def test_every_drawn_surround_is_within_the_cells_allowed_range():
     # The inversion diverges as the index nears 1 at low exponents; a drawn cell must
     # still be one a protocol could list (population_from_cells checks the range).
-    from v1lab.model.cortex import MAX_SURROUND_STRENGTH
+    from v1lab.model.population import MAX_SURROUND_STRENGTH
 
     pop = make_population(5000, np.random.default_rng(0))
     assert pop.surround_strength.max() <= MAX_SURROUND_STRENGTH

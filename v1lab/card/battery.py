@@ -67,7 +67,7 @@ from v1lab.analysis import (
 )
 from v1lab.card.population import assign_bands, compute_band_top_cpd, scale_retina_section
 from v1lab.experiment import run_protocol
-from v1lab.model.cortex import Population
+from v1lab.model.population import Population
 from v1lab.protocol import Protocol, parse_protocol
 
 __all__ = [
@@ -227,7 +227,7 @@ def make_band_protocol(
     Parameters
     ----------
     cells : list of dict
-        The band's cells, as :meth:`v1lab.model.cortex.Population.to_cells` gives them.
+        The band's cells, as :meth:`v1lab.model.population.Population.to_cells` gives them.
     retina : dict
         The band's ``[retina]`` section.
     f_ref : float

@@ -5,7 +5,7 @@ the retina grid). Two things come from here and nowhere else:
 
 * :func:`make_card_population` and :func:`card_retina_section` — **the seam** between
   the card and the model. Today they return the drawn population of
-  :func:`v1lab.model.cortex.make_population` and the default :class:`~v1lab.model.retina.Retina`
+  :func:`v1lab.model.population.make_population` and the default :class:`~v1lab.model.retina.Retina`
   for either species. When the model has a frozen per-species cortex, these two
   functions (only) are rewired to it; the battery, the analyses and the scores do not
   change.
@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from v1lab._validate import ParameterError, check_choice, check_int, check_number
-from v1lab.model.cortex import Population, make_population
+from v1lab.model.population import Population, make_population
 from v1lab.model.retina import Retina, compute_dog_gain
 
 __all__ = [
@@ -73,7 +73,7 @@ _DENSITY_FIELDS = ("pixels_per_deg",)
 def make_card_population(species: str, n_cells: int, rng: np.random.Generator) -> Population:
     """The cells of a card: ``n_cells`` drawn cells, every RF at the penetration (0, 0).
 
-    **Seam.** Today this returns :func:`v1lab.model.cortex.make_population`'s drawn
+    **Seam.** Today this returns :func:`v1lab.model.population.make_population`'s drawn
     population (the same distributions for both species; no RF scatter, since a card
     penetration puts every RF at one place). The integrator rewires this one function
     to the frozen per-species cortex; nothing else in :mod:`v1lab.card` changes.

@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass
 
 from v1lab.live.state import LiveState
-from v1lab.model.cortex import CELL_TYPES
+from v1lab.model.population import CELL_TYPES
 
 _ROTATE_STEP_DEG = 15.0  # one wheel notch: one bin of the live tuning curve
 _SIZE_FACTOR = 1.25  # one notch changes a size by 25 %

@@ -12,7 +12,7 @@ from v1lab._validate import check_int
 from v1lab.audio import make_electrode_amplitudes
 from v1lab.live.engine import LiveConfig
 from v1lab.live.mystery import make_mystery_cell
-from v1lab.model.cortex import Population
+from v1lab.model.population import Population
 
 
 def _subset(population: Population, rows: Sequence[int]) -> Population:
@@ -38,7 +38,7 @@ def make_live_config(
     (:func:`~v1lab.audio.make_electrode_amplitudes`). Mystery mode: one hidden cell from
     :func:`make_mystery_cell`, drawn with ``rng`` (default: from the protocol's seed).
     """
-    from v1lab.model.cortex import population_from_cells
+    from v1lab.model.population import population_from_cells
 
     seed = protocol.seed
     spiking = protocol.spiking

@@ -49,7 +49,8 @@ from v1lab.live.lgn import BlockLGN
 from v1lab.live.poisson import StreamingPoisson
 from v1lab.live.render import SeparableDoG, make_live_stimulus
 from v1lab.live.state import LIVE_KINDS, StimulusParams
-from v1lab.model.cortex import Population, V1Layer
+from v1lab.model.cortex import V1Layer
+from v1lab.model.population import Population
 from v1lab.model.retina import Retina, make_lgn_positions
 from v1lab.model.stimulus import render_frames
 
@@ -208,7 +209,7 @@ class LiveEngine:
 
     Examples
     --------
-    >>> from v1lab.model.cortex import population_from_cells
+    >>> from v1lab.model.population import population_from_cells
     >>> pop = population_from_cells([{"type": "simple"}])
     >>> engine = LiveEngine(LiveConfig(Retina(extent_deg=6, lgn_extent_deg=3), pop, (1.0,)))
     >>> result = engine.step(StimulusParams(orientation_deg=0.0))

@@ -19,20 +19,21 @@ from v1lab._validate import check_int
 from v1lab.experiment import Circuit
 from v1lab.live.render import SeparableDoG
 from v1lab.live.state import Guess, StimulusParams
-from v1lab.model.cortex import CELL_TYPES, Population, make_gabor_weights, make_population
+from v1lab.model.cortex import make_gabor_weights
+from v1lab.model.population import CELL_TYPES, Population, make_population
 from v1lab.model.retina import Retina
 
 
 def make_mystery_cell(rng: np.random.Generator, *, retina: Retina | None = None) -> dict[str, Any]:
-    """Draw a hidden cell: type uniform over :data:`~v1lab.model.cortex.CELL_TYPES`, RF centre
+    """Draw a hidden cell: type uniform over :data:`~v1lab.model.population.CELL_TYPES`, RF centre
     uniform within the central part of the LGN mosaic, everything else from the
-    distributions of :func:`~v1lab.model.cortex.make_population` (orientation uniform, a random
+    distributions of :func:`~v1lab.model.population.make_population` (orientation uniform, a random
     preferred direction for a direction-selective cell).
 
     Returns
     -------
     dict
-        A cell table for :func:`~v1lab.model.cortex.population_from_cells`.
+        A cell table for :func:`~v1lab.model.population.population_from_cells`.
 
     Examples
     --------

@@ -23,7 +23,7 @@ from v1lab.experiment import STANDARD_PARAM_COLUMNS, Recording
 from v1lab.live.engine import BLOCK_S, TRAJECTORY_COLUMNS, SessionSnapshot
 from v1lab.live.render import make_live_stimulus
 from v1lab.live.state import LIVE_KINDS, Mark, StimulusParams
-from v1lab.model.cortex import Population
+from v1lab.model.population import Population
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ from dataclasses import replace
 import numpy as np
 
 from v1lab._validate import ParameterError, check_int, check_number
-from v1lab.model.cortex import Population, make_population
+from v1lab.model.population import Population, make_population
 
 __all__ = [
     "make_map_population",
@@ -169,7 +169,7 @@ def make_map_population(
     at its position, and its RF centre is the sheet position divided by the
     magnification, centred on ``center_deg``, plus Gaussian scatter of SD
     ``rf_scatter_deg``. Every other property is drawn as in
-    :func:`v1lab.model.cortex.make_population`. The same ``rng`` state gives the same sheet.
+    :func:`v1lab.model.population.make_population`. The same ``rng`` state gives the same sheet.
 
     Examples
     --------

@@ -1,0 +1,386 @@
+"""The V1 population: a table of cells and the published distributions it is drawn from.
+
+A :class:`Population` is a table of cells (one array per column); it is the ground
+truth written to the NWB ``units`` table. :func:`make_population` draws one from
+documented distributions; :func:`population_from_cells` takes an explicit list, filling
+what a listed cell leaves out with typical values. The surround of each cell is set from
+a suppression index drawn from Cavanaugh, Bair & Movshon's (2002a) distribution
+(:func:`draw_suppression_index`, :func:`surround_strength_for_index`); how the surround
+acts is :class:`v1lab.model.cortex.V1Layer`'s business.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+
+from v1lab._validate import ParameterError, check_choice, check_int, check_number
+
+__all__ = [
+    "CELL_TYPES",
+    "DEFAULT_TYPE_FRACTIONS",
+    "DRAWN_MAX_RATE_HZ",
+    "MAX_SURROUND_STRENGTH",
+    "R_MAX_RANGE_HZ",
+    "SUPPRESSION_INDEX_BINS",
+    "SUPPRESSION_INDEX_COUNTS",
+    "SURROUND_SCALE",
+    "Population",
+    "draw_suppression_index",
+    "make_population",
+    "population_from_cells",
+    "surround_strength_for_index",
+]
+
+CELL_TYPES = ("simple", "complex", "ds_simple", "end_stopped")
+
+#: Default mix of cell types drawn by :func:`make_population` (cat area 17 has roughly
+#: as many complex as simple cells; direction-selective and end-stopped cells are a
+#: minority; Hubel & Wiesel 1962, 1965; Gilbert 1977).
+DEFAULT_TYPE_FRACTIONS: dict[str, float] = {
+    "simple": 0.4,
+    "complex": 0.3,
+    "ds_simple": 0.15,
+    "end_stopped": 0.15,
+}
+
+#: The strongest surround a cell may have (the top of the ``surround_strength`` range).
+MAX_SURROUND_STRENGTH = 20.0
+
+# The per-cell columns and the range each must lie in.
+_COLUMN_RANGES: dict[str, tuple[float, float]] = {
+    "x_deg": (-90.0, 90.0),
+    "y_deg": (-90.0, 90.0),
+    "orientation_deg": (-360.0, 360.0),
+    "spatial_frequency_cpd": (0.01, 20.0),
+    "phase_deg": (-360.0, 360.0),
+    "nx": (0.05, 3.0),
+    "ny": (0.05, 3.0),
+    "r_max_hz": (0.0, 300.0),
+    "spontaneous_hz": (0.0, 50.0),
+    "exponent": (1.0, 5.0),
+    "c50": (0.01, 1.0),
+    "end_inhibition": (0.0, 3.0),
+    "surround_strength": (0.0, MAX_SURROUND_STRENGTH),
+}
+
+#: Width of the surround's Gaussian pool relative to the centre's. Cavanaugh, Bair &
+#: Movshon (2002a, J Neurophysiol 88:2530) found surrounds a few times the size of the
+#: grating summation field (median ratio of surround to summation-field diameter
+#: about 2–3 in their Fig. 6).
+SURROUND_SCALE = 3.0
+
+#: Suppression index of macaque V1 cells (Cavanaugh, Bair & Movshon 2002a, Fig. 4A,
+#: n = 190): counts in bins of 0.2 from 0 to 1.2 (indices > 1 are responses below
+#: the spontaneous rate, drawn here as 0.95, the strongest the model produces).
+SUPPRESSION_INDEX_BINS = np.array([0.0, 0.2, 0.4, 0.6, 0.8, 1.0, 1.2])
+SUPPRESSION_INDEX_COUNTS = np.array([66, 44, 38, 23, 16, 3])
+
+#: Fraction of the surround pool that an optimal, RF-sized grating already covers: a
+#: disc of radius 2 centre-pool SDs in a Gaussian SURROUND_SCALE times wider.
+_SURROUND_AT_PEAK = 1.0 - np.exp(-0.5 * (2.0 / SURROUND_SCALE) ** 2)
+
+
+def surround_strength_for_index(
+    suppression_index: np.ndarray | float, exponent: np.ndarray | float
+) -> np.ndarray:
+    """Surround weight ``k_s`` that gives a cell a suppression index at high contrast.
+
+    With ``R ∝ (D / N)^n`` at high contrast and ``N = N_c + k_s N_s``, an optimal
+    RF-sized grating (covering a fraction ``f`` of the surround pool) and a full-field
+    one give ``SI = 1 − ((1 + k_s f) / (1 + k_s))^n`` (Cavanaugh et al. 2002a's
+    ``SI = (R_peak − R_plateau) / R_peak``); this inverts it. Indices are clipped to
+    [0, 0.95] and ``k_s`` to at most :data:`MAX_SURROUND_STRENGTH` (already an index of
+    0.94 at an exponent of 2).
+
+    Examples
+    --------
+    >>> float(surround_strength_for_index(0.0, 2.5))
+    0.0
+    >>> k = float(surround_strength_for_index(0.5, 2.5)); k > 0
+    True
+    """
+    si = np.clip(np.asarray(suppression_index, dtype=float), 0.0, 0.95)
+    q = (1.0 - si) ** (1.0 / np.asarray(exponent, dtype=float))
+    f = _SURROUND_AT_PEAK
+    k_s = (1.0 - q) / np.maximum(q - f, 1e-3)
+    return np.clip(k_s, 0.0, MAX_SURROUND_STRENGTH)
+
+
+def draw_suppression_index(n_cells: int, rng: np.random.Generator) -> np.ndarray:
+    """Suppression indices drawn from Cavanaugh et al.'s (2002a) histogram.
+
+    A bin is chosen in proportion to its count, then a value uniformly within it.
+    """
+    p = SUPPRESSION_INDEX_COUNTS / SUPPRESSION_INDEX_COUNTS.sum()
+    b = rng.choice(len(p), size=n_cells, p=p)
+    lo, hi = SUPPRESSION_INDEX_BINS[b], SUPPRESSION_INDEX_BINS[b + 1]
+    return np.minimum(lo + (hi - lo) * rng.random(n_cells), 0.95)
+
+
+@dataclass(frozen=True)
+class Population:
+    """A table of V1 cells: one array per column, one row per cell.
+
+    Attributes
+    ----------
+    cell_type : ndarray of str
+        One of :data:`CELL_TYPES`.
+    x_deg, y_deg : ndarray
+        RF centre.
+    orientation_deg : ndarray
+        Preferred bar orientation in [0, 180).
+    direction_sign : ndarray of int
+        +1: prefers motion towards orientation + 90°; −1: towards orientation + 270°;
+        0: not direction-selective.
+    spatial_frequency_cpd, phase_deg : ndarray
+        Gabor carrier frequency and phase (0 = even, ON-centre; 90 = odd).
+    nx, ny : ndarray
+        Envelope widths across and along the bar, in carrier periods (Ringach 2002).
+    r_max_hz, spontaneous_hz, exponent, c50 : ndarray
+        Response nonlinearity.
+    end_inhibition : ndarray
+        Strength of the end zones (end-stopped cells; 0 otherwise).
+    surround_strength : ndarray
+        Weight ``k_s`` of the extra-classical surround in the normalisation signal
+        (0: no surround suppression). ``None`` means 0 for every cell.
+    """
+
+    cell_type: np.ndarray
+    x_deg: np.ndarray
+    y_deg: np.ndarray
+    orientation_deg: np.ndarray
+    direction_sign: np.ndarray
+    spatial_frequency_cpd: np.ndarray
+    phase_deg: np.ndarray
+    nx: np.ndarray
+    ny: np.ndarray
+    r_max_hz: np.ndarray
+    spontaneous_hz: np.ndarray
+    exponent: np.ndarray
+    c50: np.ndarray
+    end_inhibition: np.ndarray
+    surround_strength: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        n = len(self.cell_type)
+        if self.surround_strength is None:
+            object.__setattr__(self, "surround_strength", np.zeros(n))
+        for f in fields(self):
+            col = np.asarray(getattr(self, f.name))
+            if col.shape != (n,):
+                raise ParameterError(f.name, col.shape, f"expected one value per cell ({n})")
+            object.__setattr__(self, f.name, col)
+        object.__setattr__(self, "orientation_deg", np.mod(self.orientation_deg, 180.0))
+
+    def __len__(self) -> int:
+        return len(self.cell_type)
+
+    @property
+    def preferred_direction_deg(self) -> np.ndarray:
+        """Preferred direction of motion; NaN for cells that are not direction-selective."""
+        d = np.mod(self.orientation_deg + np.where(self.direction_sign >= 0, 90.0, 270.0), 360.0)
+        return np.where(self.direction_sign != 0, d, np.nan)
+
+    def to_columns(self) -> dict[str, np.ndarray]:
+        """Columns for the NWB ``units`` table and ``metrics.csv`` (DESIGN.md contract)."""
+        return {
+            "cell_type": self.cell_type.astype(str),
+            "preferred_orientation_deg": self.orientation_deg.astype(float),
+            "preferred_direction_deg": self.preferred_direction_deg,
+            "rf_x_deg": self.x_deg.astype(float),
+            "rf_y_deg": self.y_deg.astype(float),
+            "spatial_frequency_cpd": self.spatial_frequency_cpd.astype(float),
+            "phase_deg": self.phase_deg.astype(float),
+        }
+
+    def to_cells(self) -> list[dict[str, Any]]:
+        """The table as a list of per-cell dicts (the protocol's explicit form)."""
+        out = []
+        for i in range(len(self)):
+            cell: dict[str, Any] = {"type": str(self.cell_type[i])}
+            for f in fields(self):
+                if f.name in ("cell_type", "direction_sign"):
+                    continue
+                cell[f.name] = float(getattr(self, f.name)[i])
+            if self.direction_sign[i] != 0:
+                cell["preferred_direction_deg"] = float(self.preferred_direction_deg[i])
+            out.append(cell)
+        return out
+
+
+def make_population(
+    n_cells: int,
+    rng: np.random.Generator,
+    *,
+    type_fractions: Mapping[str, float] | None = None,
+    center_deg: tuple[float, float] = (0.0, 0.0),
+    rf_scatter_deg: float = 0.5,
+    spatial_frequency_cpd: float = 0.8,
+) -> Population:
+    """Draw a population from documented distributions.
+
+    Distributions (cat area 17 near the area centralis, where Hubel & Wiesel recorded):
+
+    * type: exactly ``round(fraction * n)`` cells of each type (largest remainders),
+      in random order; default fractions :data:`DEFAULT_TYPE_FRACTIONS`;
+    * RF position: Gaussian scatter of SD ``rf_scatter_deg`` about ``center_deg`` —
+      RF scatter along a penetration is about one RF size (Hubel & Wiesel 1962);
+    * orientation: uniform on [0°, 180°);
+    * spatial frequency: log-normal, median ``spatial_frequency_cpd``, SD 0.1 log10
+      units, truncated at ±0.2 (a factor of 1.6): the spread of optima among cells
+      recorded at one eccentricity (Movshon, Thompson & Tolhurst 1978: 0.3–2 cpd near
+      the area centralis over all eccentricities sampled);
+    * phase: uniform (even and odd RFs; Jones & Palmer 1987);
+    * ``nx`` ~ U(0.3, 0.45), ``ny`` ~ U(0.5, 0.8) (Ringach 2002's cluster);
+    * ``r_max_hz`` ~ U(30, 70); ``spontaneous_hz`` ~ U(0.2, 2) for simple-like cells and
+      U(1, 5) for complex-like cells (simple cells are quieter; Hubel & Wiesel 1962);
+    * ``exponent`` ~ U(2, 3) and ``c50`` ~ U(0.1, 0.3) (Albrecht & Hamilton 1982);
+    * direction sign ±1 at random for ``ds_simple``; ``end_inhibition`` 0.5 for
+      ``end_stopped``: the two end zones together balance the centre, so a slit much
+      longer than the RF silences the cell (Hubel & Wiesel 1965);
+    * ``surround_strength`` from a suppression index drawn from Cavanaugh, Bair &
+      Movshon's (2002a) distribution (:func:`draw_suppression_index`,
+      :func:`surround_strength_for_index`).
+
+    Examples
+    --------
+    >>> pop = make_population(8, np.random.default_rng(0))
+    >>> len(pop), sorted(set(pop.cell_type)) == sorted(set(pop.cell_type) & set(CELL_TYPES))
+    (8, True)
+    """
+    n_cells = check_int("n_cells", n_cells, lo=1, hi=1_000_000)
+    fractions = dict(DEFAULT_TYPE_FRACTIONS if type_fractions is None else type_fractions)
+    for name, value in fractions.items():
+        check_choice("type_fractions", name, CELL_TYPES)
+        check_number(f"type_fractions.{name}", value, lo=0)
+    total = sum(fractions.values())
+    if total <= 0:
+        raise ParameterError("type_fractions", fractions, "expected at least one positive fraction")
+    names = list(fractions)
+    share = np.array([fractions[k] / total for k in names]) * n_cells
+    counts = np.floor(share).astype(int)
+    leftover = np.argsort(-(share - counts), kind="stable")[: n_cells - counts.sum()]
+    counts[leftover] += 1
+    types = rng.permutation(np.repeat(np.array(names), counts))
+
+    simple_like = np.isin(types, ("simple", "ds_simple"))
+    sf = spatial_frequency_cpd * 10 ** np.clip(rng.normal(0.0, 0.1, n_cells), -0.2, 0.2)
+    columns = dict(
+        cell_type=types,
+        x_deg=center_deg[0] + rng.normal(0.0, rf_scatter_deg, n_cells),
+        y_deg=center_deg[1] + rng.normal(0.0, rf_scatter_deg, n_cells),
+        orientation_deg=rng.uniform(0.0, 180.0, n_cells),
+        direction_sign=np.where(types == "ds_simple", rng.choice([-1, 1], n_cells), 0),
+        spatial_frequency_cpd=sf,
+        phase_deg=rng.uniform(0.0, 360.0, n_cells),
+        nx=rng.uniform(0.3, 0.45, n_cells),
+        ny=rng.uniform(0.5, 0.8, n_cells),
+        r_max_hz=rng.uniform(*R_MAX_RANGE_HZ, n_cells),
+        spontaneous_hz=np.where(
+            simple_like, rng.uniform(0.2, 2.0, n_cells), rng.uniform(1.0, 5.0, n_cells)
+        ),
+        exponent=rng.uniform(2.0, 3.0, n_cells),
+        c50=rng.uniform(0.1, 0.3, n_cells),
+        end_inhibition=np.where(types == "end_stopped", 0.5, 0.0),
+    )
+    # Drawn last, so the columns above are those of earlier versions for the same seed.
+    suppression = draw_suppression_index(n_cells, rng)
+    columns["surround_strength"] = surround_strength_for_index(suppression, columns["exponent"])
+    return Population(**columns)
+
+
+#: Upper ends of the drawn ``r_max_hz`` and ``spontaneous_hz`` distributions.
+R_MAX_RANGE_HZ = (30.0, 70.0)
+DRAWN_MAX_RATE_HZ = R_MAX_RANGE_HZ[1] + 5.0
+
+_CELL_DEFAULTS: dict[str, float] = {
+    "x_deg": 0.0,
+    "y_deg": 0.0,
+    "orientation_deg": 0.0,
+    "spatial_frequency_cpd": 0.8,
+    "phase_deg": 0.0,
+    "nx": 0.4,
+    "ny": 0.65,
+    "r_max_hz": 50.0,
+    "spontaneous_hz": 1.0,
+    "exponent": 2.5,
+    "c50": 0.2,
+    # The median drawn surround: a suppression index of about 0.33 at exponent 2.5.
+    "surround_strength": float(surround_strength_for_index(0.33, 2.5)),
+}
+
+
+def population_from_cells(cells: Sequence[Mapping[str, Any]]) -> Population:
+    """Build a population from an explicit list of cells.
+
+    Each cell is a mapping with ``type`` (one of :data:`CELL_TYPES`) and any of
+    ``x_deg``, ``y_deg``, ``orientation_deg``, ``spatial_frequency_cpd``,
+    ``phase_deg``, ``nx``, ``ny``, ``r_max_hz``, ``spontaneous_hz``, ``exponent``,
+    ``c50``, ``end_inhibition``, ``surround_strength`` (default: the drawn population's
+    median); a ``ds_simple`` cell may give
+    ``preferred_direction_deg`` (orientation ± 90°) instead of, or with, the orientation.
+
+    Examples
+    --------
+    >>> pop = population_from_cells([{"type": "simple", "orientation_deg": 45}])
+    >>> float(pop.orientation_deg[0])
+    45.0
+    """
+    if len(cells) == 0:
+        raise ParameterError("cells", [], "expected at least one cell")
+    columns: dict[str, list[Any]] = {f.name: [] for f in fields(Population)}
+    allowed = {"type", "preferred_direction_deg", "end_inhibition", *_CELL_DEFAULTS}
+    for i, cell in enumerate(cells):
+        where = f"cells[{i}]"
+        if not isinstance(cell, Mapping):
+            raise ParameterError(where, cell, "expected a table of cell parameters")
+        for key in cell:
+            if key not in allowed:
+                raise ParameterError(
+                    f"{where}.{key}",
+                    cell[key],
+                    f"unknown cell parameter; allowed: {', '.join(sorted(allowed))}",
+                )
+        kind = check_choice(f"{where}.type", cell.get("type"), CELL_TYPES)
+        values = {k: cell.get(k, v) for k, v in _CELL_DEFAULTS.items()}
+        values["end_inhibition"] = cell.get("end_inhibition", 0.5 if kind == "end_stopped" else 0.0)
+        for key, value in values.items():
+            lo, hi = _COLUMN_RANGES[key]
+            values[key] = check_number(f"{where}.{key}", value, lo=lo, hi=hi)
+        sign = 0
+        if "preferred_direction_deg" in cell:
+            direction = check_number(
+                f"{where}.preferred_direction_deg", cell["preferred_direction_deg"]
+            )
+            if kind != "ds_simple":
+                raise ParameterError(
+                    f"{where}.preferred_direction_deg",
+                    direction,
+                    "only ds_simple cells have a preferred direction",
+                )
+            if "orientation_deg" not in cell:
+                values["orientation_deg"] = np.mod(direction - 90.0, 180.0)
+            offset = np.mod(direction - values["orientation_deg"], 360.0)
+            if abs(offset - 90.0) < 1e-6:
+                sign = 1
+            elif abs(offset - 270.0) < 1e-6:
+                sign = -1
+            else:
+                raise ParameterError(
+                    f"{where}.preferred_direction_deg",
+                    direction,
+                    "expected orientation_deg ± 90 = "
+                    f"{np.mod(values['orientation_deg'] + 90, 360):g} "
+                    f"or {np.mod(values['orientation_deg'] + 270, 360):g}",
+                )
+        elif kind == "ds_simple":
+            sign = 1
+        columns["cell_type"].append(kind)
+        columns["direction_sign"].append(sign)
+        for key, value in values.items():
+            columns[key].append(value)
+    return Population(**{k: np.asarray(v) for k, v in columns.items()})
