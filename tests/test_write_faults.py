@@ -231,3 +231,24 @@ def test_the_next_run_into_the_same_place_removes_it(tiny, tmp_path):
     assert main(["--protocol", str(tiny), "--out", str(out), "--quiet"]) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run", "tiny.toml"]
     assert OWNER_MARKER not in {p.name for p in out.iterdir()}
+
+
+def test_a_process_whose_nwb_write_hit_a_full_disk_exits_cleanly(tiny, small_disk):
+    # A full disk in the middle of the NWB file once left HDF5's objects in a state that
+    # crashed the interpreter at exit (exit code 139 after the one-line error). The
+    # leftover space that hit it was ~13 kB; the whole process is run to see its exit.
+    script = textwrap.dedent(
+        f"""
+        import sys
+        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        from pathlib import Path
+        from test_write_faults import _fill
+        from v1lab.cli import main
+        _fill(Path({str(small_disk)!r}), 13_000)
+        sys.exit(main(["--protocol", {str(tiny)!r}, "--out", {str(small_disk / "run")!r},
+                       "--quiet", "--no-audio"]))
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode in (1, 2), (done.returncode, done.stderr[-400:])
+    assert done.stderr.count("\n") == 1, done.stderr

@@ -14,20 +14,16 @@ pynwb is imported only inside the NWB functions, so ``import v1lab`` stays fast.
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import gc
 import glob
 import io as _io
 import json
 import os
-import re
 import shutil
 import socket
-import sys
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -353,60 +349,16 @@ def save_nwb(recording: Any, path: str | Path) -> None:
         ],
     )
 
-    # The temporary name ends in .nwb too: pynwb warns about any other extension.
-    fd, tmp = tempfile.mkstemp(dir=Path(path).parent, prefix=".tmp-", suffix=".nwb")
-    os.close(fd)
-    # HDF5 reports a failed write (a full disk) as a RuntimeError whose many-line text
-    # holds the errno, and the file's objects repeat it as they are freed: those are
-    # kept quiet, and the error is given back as the OSError it is.
-    with _quiet_hdf5_write_errors():
-        try:
-            with NWBHDF5IO(tmp, "w") as nwb_io:
-                nwb_io.write(nwb)
-            _usual_mode(Path(tmp))
-            os.replace(tmp, path)
-            return
-        except BaseException as err:
-            Path(tmp).unlink(missing_ok=True)
-            found = _HDF5_ERRNO.search(str(err)) if isinstance(err, RuntimeError) else None
-            if not found:
-                raise
-            code = int(found[1])
-        nwb = nwb_io = None  # free the failed file's objects here, while they are quiet
-        gc.collect()
-    Path(tmp).unlink(missing_ok=True)
-    raise OSError(code, os.strerror(code), str(path))
+    # HDF5 writes into memory, and the bytes reach the disk through write_atomic: a
+    # full disk (or any write error) is then an ordinary OSError, and HDF5 never holds a
+    # half-written file. (Writing to the disk directly, a full disk left HDF5's objects
+    # in a state that crashed the interpreter at exit.)
+    import h5py
 
-
-_HDF5_ERRNO = re.compile(r"errno = (\d+)")
-
-
-def _is_hdf5_write_error(value: BaseException | None) -> bool:
-    return isinstance(value, RuntimeError) and bool(_HDF5_ERRNO.search(str(value)))
-
-
-@contextlib.contextmanager
-def _quiet_hdf5_write_errors() -> Iterator[None]:
-    """Within it, HDF5 objects freed after a failed write do not print their error.
-
-    h5py's deallocators print it twice, as a traceback (through ``sys.excepthook``) and
-    as an "Exception ignored" report (through ``sys.unraisablehook``).
-    """
-    excepthook, unraisablehook = sys.excepthook, sys.unraisablehook
-
-    def quiet_excepthook(kind: Any, value: Any, traceback: Any) -> None:
-        if not _is_hdf5_write_error(value):
-            excepthook(kind, value, traceback)
-
-    def quiet_unraisablehook(unraisable: Any) -> None:
-        if not _is_hdf5_write_error(unraisable.exc_value):
-            unraisablehook(unraisable)
-
-    sys.excepthook, sys.unraisablehook = quiet_excepthook, quiet_unraisablehook
-    try:
-        yield
-    finally:
-        sys.excepthook, sys.unraisablehook = excepthook, unraisablehook
+    buffer = _io.BytesIO()
+    with h5py.File(buffer, "w") as h5, NWBHDF5IO(file=h5, mode="w") as nwb_io:
+        nwb_io.write(nwb)
+    write_atomic(path, buffer.getvalue())
 
 
 def _standard_description(table: type, name: str) -> str:
