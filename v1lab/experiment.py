@@ -442,16 +442,15 @@ def run_protocol(protocol: Protocol, *, progress: ProgressFn | None = None) -> R
     spiking = protocol.spiking
     gains = make_trial_gains(spiking.gain_sd, (len(schedule), n_cells), seq_gain)
     pieces: list[tuple[np.ndarray, np.ndarray]] = []
-    if n_isi > 0:
-        lead = sim_spikes(
-            np.broadcast_to(population.spontaneous_hz.astype(float), (n_isi, n_cells)),
-            fs,
-            model=spiking.model,
-            n_trials=1,
-            rng=rng_lead,
-            **spiking.params(),
+
+    def spikes(rates: np.ndarray, n_trials: int, rng: np.random.Generator) -> SpikeTrains:
+        return sim_spikes(
+            rates, fs, model=spiking.model, n_trials=n_trials, rng=rng, **spiking.params()
         )
-        _place(lead, np.zeros(1), pieces)
+
+    if n_isi > 0:
+        spont = np.broadcast_to(population.spontaneous_hz.astype(float), (n_isi, n_cells))
+        _place(spikes(spont, 1, rng_lead), np.zeros(1), pieces)
 
     condition_rates: list[np.ndarray] = []
     independent = isi_s >= protocol.retina.kernel_s
@@ -463,27 +462,13 @@ def run_protocol(protocol: Protocol, *, progress: ProgressFn | None = None) -> R
             rates = sim_rates(circuit, stim, tail_s=n_isi / fs)
             condition_rates.append(rates)
             where = np.flatnonzero(schedule == c)
+            rates64 = rates.astype(float)
             if gains is None:
-                trains = sim_spikes(
-                    rates.astype(float),
-                    fs,
-                    model=spiking.model,
-                    n_trials=len(where),
-                    rng=cond_rngs[c],
-                    **spiking.params(),
-                )
-                _place(trains, starts[where], pieces)
+                _place(spikes(rates64, len(where), cond_rngs[c]), starts[where], pieces)
             else:
                 # One call per presentation: each has its own gain for every cell.
                 for k in where:
-                    trains = sim_spikes(
-                        rates.astype(float) * gains[k],
-                        fs,
-                        model=spiking.model,
-                        n_trials=1,
-                        rng=cond_rngs[c],
-                        **spiking.params(),
-                    )
+                    trains = spikes(rates64 * gains[k], 1, cond_rngs[c])
                     _place(trains, starts[k : k + 1], pieces)
             if progress is not None:
                 progress(c, n_cond, stim, time.perf_counter() - tic)
@@ -492,18 +477,10 @@ def run_protocol(protocol: Protocol, *, progress: ProgressFn | None = None) -> R
         circuit.reset()
         for k, c in enumerate(schedule):
             tic = time.perf_counter()
-            rates = sim_rates(circuit, conditions[c], tail_s=n_isi / fs)
+            rates64 = sim_rates(circuit, conditions[c], tail_s=n_isi / fs).astype(float)
             if gains is not None:
-                rates = rates * gains[k]
-            trains = sim_spikes(
-                rates.astype(float),
-                fs,
-                model=spiking.model,
-                n_trials=1,
-                rng=pres_rngs[k],
-                **spiking.params(),
-            )
-            _place(trains, starts[k : k + 1], pieces)
+                rates64 = rates64 * gains[k]
+            _place(spikes(rates64, 1, pres_rngs[k]), starts[k : k + 1], pieces)
             if progress is not None:
                 progress(k, len(schedule), conditions[c], time.perf_counter() - tic)
 
