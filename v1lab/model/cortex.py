@@ -28,10 +28,10 @@ Cell types, and what each reproduces
 
 Response nonlinearity (Heeger 1992; Albrecht & Hamilton 1982; Carandini & Heeger 2012)
     ``R = r_spont + r_max · D^n / (c50^n + N^n)``: an expansive power law of the
-    rectified drive ``D`` divided by an untuned normalisation signal ``N``, the local
-    mean of the same rectified push–pull LGN signals around the RF (a pool of every
-    orientation, pooled linearly so that it grows with a small stimulus's area as ``D`` does).
-    For the optimal grating ``N ≈ D``, so
+    rectified drive ``D`` divided by an untuned normalisation signal ``N``: the same
+    rectified push–pull LGN signals, summed linearly under the RF's own envelope (no
+    carrier, so every orientation counts alike; linear, so ``N`` grows with a small
+    stimulus's area as ``D`` does). For the optimal grating ``N ≈ D``, so
     the contrast response is a saturating Naka–Rushton curve; and because ``N`` is
     the same for every orientation, the tuning curve only scales with contrast — its
     width does not change (Sclar & Freeman 1982).
@@ -44,7 +44,7 @@ Extra-classical surround (Cavanaugh, Bair & Movshon 2002a; Sceniak et al. 1999)
     but keeps adding surround signal, so the size-tuning curve rises to a peak — the
     grating summation field — then falls to a suppressed plateau. Each cell's ``k_s``
     (``surround_strength``) is set from a suppression index drawn from their
-    distribution (:func:`surround_strength_for_index`).
+    distribution (:func:`v1lab.model.population.surround_strength_for_index`).
 
 Population
     The cells themselves — the table, its published distributions and the explicit
@@ -63,9 +63,11 @@ from v1lab.model.population import CELL_TYPES, SURROUND_SCALE, Population
 from v1lab.model.retina import Retina, compute_dog_gain, compute_kernel_response, flush_tiny
 
 __all__ = [
+    "V1Layer",
     "gabor",
     "make_gabor_weights",
 ]
+
 #: Subunits per block when Gabor weights are computed (see make_gabor_weights).
 _GABOR_BLOCK = 512
 
@@ -260,7 +262,7 @@ class V1Layer:
         self._group_cells = {k: np.asarray(v, dtype=int) for k, v in groups_cells.items() if v}
 
         cell = np.asarray(subs.cell)
-        gabor = make_gabor_weights(
+        rf_weights = make_gabor_weights(
             lgn_positions_deg,
             x_deg=np.asarray(subs.x),
             y_deg=np.asarray(subs.y),
@@ -294,7 +296,7 @@ class V1Layer:
             th = theta[cell[block]][None, :]
             u = -dx * np.sin(th) + dy * np.cos(th)
             carrier = np.exp(2j * np.pi * pop.spatial_frequency_cpd[cell[block]][None, :] * u)
-            response[block] = (gabor[:, block] * carrier).sum(axis=0)
+            response[block] = (rf_weights[:, block] * carrier).sum(axis=0)
         optimal = np.abs(response) * dog_gain[cell]
         if np.any(optimal <= 1e-9):
             bad = int(cell[np.argmin(optimal)])
@@ -308,7 +310,7 @@ class V1Layer:
         # frequency, so ``c50`` is the semi-saturation contrast that Albrecht & Hamilton
         # (1982) measured with drifting gratings, not a contrast scaled down by the LGN's
         # temporal gain.
-        gabor = gabor * (np.asarray(subs.gain) / (optimal * h_fast))[None, :]
+        rf_weights = rf_weights * (np.asarray(subs.gain) / (optimal * h_fast))[None, :]
 
         lagged = np.asarray(subs.lagged)
         # Push–pull: where the Gabor is positive, ON cells excite and OFF cells inhibit,
@@ -319,7 +321,7 @@ class V1Layer:
         # blocks is :attr:`weights`): a subunit's drive is (ON − OFF) @ w/2 over n_pos
         # rows instead of 4 n_pos (4x fewer flops, 4x less memory). Columns are regrouped
         # non-lagged first; _compact_groups index the new order.
-        half = flush_tiny((gabor / 2.0).astype(np.float32))
+        half = flush_tiny((rf_weights / 2.0).astype(np.float32))
         order = np.concatenate([np.flatnonzero(~lagged), np.flatnonzero(lagged)])
         self._order = order
         self._n_nonlagged = int((~lagged).sum())
@@ -343,16 +345,19 @@ class V1Layer:
         pool = np.empty((n_pos, len(pop)))
         for j in range(0, len(pop), _GABOR_BLOCK):
             block = slice(j, j + _GABOR_BLOCK)
-            dx = lgn_positions_deg[:, 0:1] - pop.x_deg[None, block]
-            dy = lgn_positions_deg[:, 1:2] - pop.y_deg[None, block]
-            th = theta[None, block]
-            u = -dx * np.sin(th) + dy * np.cos(th)
-            v = dx * np.cos(th) + dy * np.sin(th)
-            g = np.exp(-0.5 * (u / s_u[None, block]) ** 2 - 0.5 * (v / s_v[None, block]) ** 2)
+            # The envelope is the cell's Gabor without its carrier (frequency 0).
+            g = gabor(
+                lgn_positions_deg[:, 0:1], lgn_positions_deg[:, 1:2],
+                x0_deg=pop.x_deg[None, block], y0_deg=pop.y_deg[None, block],
+                orientation_deg=pop.orientation_deg[None, block], spatial_frequency_cpd=0.0,
+                phase_deg=0.0, sigma_across_deg=s_u[None, block], sigma_along_deg=s_v[None, block],
+            )  # fmt: skip
             pool[:, block] = g / g.sum(axis=0, keepdims=True)
             # The extra-classical surround: a Gaussian SURROUND_SCALE times wider,
             # weighted by each cell's surround_strength, in the same matrix (one
             # product serves both).
+            dx = lgn_positions_deg[:, 0:1] - pop.x_deg[None, block]
+            dy = lgn_positions_deg[:, 1:2] - pop.y_deg[None, block]
             g = np.exp(-0.5 * (dx**2 + dy**2) / sigma_surround[None, block] ** 2)
             k_s = pop.surround_strength[None, block]
             pool[:, block] += k_s * g / g.sum(axis=0, keepdims=True)
