@@ -31,7 +31,7 @@ def _stimulus(**changes) -> dict:
         (
             {"kind": "grating", "speed_deg_s": None, "spatial_frequency_cpd": 1e308},
             "stimuli[0].spatial_frequency_cpd",
-            "[0.001, 64] (cycles/deg)",
+            "[0.001, 128] (cycles/deg)",
         ),
     ],
 )

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from v1lab._validate import ParameterError, check_bool, check_choice, check_int, check_number
+from v1lab.model.distributions import SPECIES
 from v1lab.model.population import (
     CELL_TYPES,
     DEFAULT_TYPE_FRACTIONS,
@@ -81,6 +82,10 @@ class PopulationSpec:
     patch of cortex ``sheet_size_mm`` wide whose orientation preference follows a
     random-wave map of period ``column_spacing_mm``, and their RFs follow the sheet
     through ``magnification_mm_per_deg`` (see :func:`v1lab.model.maps.make_map_population`).
+    ``species`` (``"cat"``, the default, or ``"macaque"``) picks the frozen cortex the
+    cells are drawn from; ``spatial_frequency_cpd``, when given, is the median preferred
+    spatial frequency at the recording site (default: the species' own, 0.8 c/deg for
+    the cat).
     """
 
     n_cells: int = 16
@@ -89,7 +94,8 @@ class PopulationSpec:
     )
     center_deg: tuple[float, float] = (0.0, 0.0)
     rf_scatter_deg: float = 0.5
-    spatial_frequency_cpd: float = 0.8
+    spatial_frequency_cpd: float | None = None
+    species: str = "cat"
     cells: tuple[Mapping[str, Any], ...] = ()
     layout: str = "scatter"
     sheet_size_mm: float = 6.0
@@ -140,7 +146,9 @@ class PopulationSpec:
             check_number(f"center_deg[{i}]", v, lo=-90, hi=90)
         object.__setattr__(self, "center_deg", tuple(float(v) for v in self.center_deg))
         check_number("rf_scatter_deg", self.rf_scatter_deg, lo=0, hi=45)
-        check_number("spatial_frequency_cpd", self.spatial_frequency_cpd, lo=0.01, hi=20)
+        check_choice("species", self.species, SPECIES)
+        if self.spatial_frequency_cpd is not None:
+            check_number("spatial_frequency_cpd", self.spatial_frequency_cpd, lo=0.01, hi=32)
         if not isinstance(self.cells, Sequence) or isinstance(self.cells, str):
             raise ParameterError(
                 "cells", self.cells, "expected a list of cell tables ([[population.cells]])"
@@ -173,6 +181,7 @@ class PopulationSpec:
                 center_deg=self.center_deg,
                 rf_scatter_deg=self.rf_scatter_deg,
                 spatial_frequency_cpd=self.spatial_frequency_cpd,
+                species=self.species,
             )
         return make_population(
             self.n_cells,
@@ -181,6 +190,7 @@ class PopulationSpec:
             center_deg=self.center_deg,
             rf_scatter_deg=self.rf_scatter_deg,
             spatial_frequency_cpd=self.spatial_frequency_cpd,
+            species=self.species,
         )
 
 
@@ -327,6 +337,8 @@ class Protocol:
         population["cells"] = [dict(c) for c in self.population.cells]
         if not population["cells"]:
             del population["cells"]
+        if population["spatial_frequency_cpd"] is None:  # the species' own distribution
+            del population["spatial_frequency_cpd"]
         if self.population.layout == "scatter":
             # Keeps the resolved TOML of ordinary protocols as it was before sheets existed.
             for key in ("layout", *_SHEET_FIELDS):

@@ -4,11 +4,11 @@ All the card's cells have their receptive fields at one place (a penetration, ce
 the retina grid). Two things come from here and nowhere else:
 
 * :func:`make_card_population` and :func:`card_retina_section` — **the seam** between
-  the card and the model. Today they return the drawn population of
-  :func:`v1lab.model.population.make_population` and the default :class:`~v1lab.model.retina.Retina`
-  for either species. When the model has a frozen per-species cortex, these two
-  functions (only) are rewired to it; the battery, the analyses and the scores do not
-  change.
+  the card and the model. They return the species' frozen cortex
+  (:func:`v1lab.model.population.make_population` with ``species``; its distributions
+  are :mod:`v1lab.model.distributions`) and the default :class:`~v1lab.model.retina.Retina`,
+  whose scale the bands below change; the battery, the analyses and the scores do not
+  depend on how the cells were drawn.
 * The **bands**. A cell preferring 8 c/deg cannot be measured through a retina whose LGN
   mosaic (0.2° spacing, 8 pixels/deg, centre σ 0.15°) passes little above 2.5 c/deg. Such
   cells live where the mosaic is fine: receptive-field centres of primate P and M cells
@@ -73,10 +73,9 @@ _DENSITY_FIELDS = ("pixels_per_deg",)
 def make_card_population(species: str, n_cells: int, rng: np.random.Generator) -> Population:
     """The cells of a card: ``n_cells`` drawn cells, every RF at the penetration (0, 0).
 
-    **Seam.** Today this returns :func:`v1lab.model.population.make_population`'s drawn
-    population (the same distributions for both species; no RF scatter, since a card
-    penetration puts every RF at one place). The integrator rewires this one function
-    to the frozen per-species cortex; nothing else in :mod:`v1lab.card` changes.
+    **Seam.** The species' frozen cortex, :func:`v1lab.model.population.make_population`
+    with ``species`` (no RF scatter, since a card penetration puts every RF at one
+    place); nothing else in :mod:`v1lab.card` knows how the cells were drawn.
 
     Parameters
     ----------
@@ -92,15 +91,17 @@ def make_card_population(species: str, n_cells: int, rng: np.random.Generator) -
     """
     check_choice("species", species, SPECIES)
     n_cells = check_int("cells", n_cells, lo=1, hi=100_000)
-    pop = make_population(n_cells, rng, center_deg=(0.0, 0.0), rf_scatter_deg=0.0)
+    pop = make_population(n_cells, rng, center_deg=(0.0, 0.0), rf_scatter_deg=0.0, species=species)
     return replace(pop, x_deg=np.zeros(n_cells), y_deg=np.zeros(n_cells))
 
 
 def card_retina_section(species: str) -> dict[str, Any]:
     """The species' retina as a protocol ``[retina]`` section (band factor 1).
 
-    **Seam**, like :func:`make_card_population`: today the default
-    :class:`~v1lab.model.retina.Retina` for both species.
+    **Seam**, like :func:`make_card_population`: the default
+    :class:`~v1lab.model.retina.Retina` for both species (Croner & Kaplan 1995 found the
+    primate retina's centre and surround gains the same across the field; the bands
+    set its scale).
 
     Examples
     --------

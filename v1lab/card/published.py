@@ -59,6 +59,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from v1lab._validate import check_choice
+from v1lab.model.distributions import (
+    DEVALOIS_1982_ORIENTATION_BINS_DEG,
+    DEVALOIS_1982_ORIENTATION_COUNTS,
+    DEVALOIS_1982_SF_BINS_CPD,
+    DEVALOIS_1982_SF_COMPLEX_FOVEAL,
+    DEVALOIS_1982_SF_COMPLEX_PARAFOVEAL,
+    DEVALOIS_1982_SF_SIMPLE_FOVEAL,
+    DEVALOIS_1982_SF_SIMPLE_PARAFOVEAL,
+    RINGACH_2002_NX_NY,
+)
 
 __all__ = [
     "CAT",
@@ -149,12 +159,9 @@ def _sum(*rows: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(int(v) for v in np.sum(rows, axis=0))
 
 
-# De Valois, Albrecht & Thorell (1982): peak spatial frequency, half-octave bins.
-_DEVALOIS_SF_BINS = (0.35, 0.5, 0.7, 1.0, 1.4, 2.0, 2.8, 4.0, 5.6, 8.0, 11.2, 16.0, 22.4)
-DEVALOIS_1982_SF_SIMPLE_FOVEAL = (0, 4, 4, 8, 25, 33, 26, 28, 12, 5, 2, 1)
-DEVALOIS_1982_SF_COMPLEX_FOVEAL = (0, 0, 0, 9, 9, 7, 10, 23, 12, 8, 3, 3)
-DEVALOIS_1982_SF_SIMPLE_PARAFOVEAL = (2, 4, 10, 12, 18, 7, 18, 3, 4, 0, 0, 0)
-DEVALOIS_1982_SF_COMPLEX_PARAFOVEAL = (1, 2, 1, 2, 5, 15, 13, 9, 3, 2, 0, 0)
+# De Valois, Albrecht & Thorell (1982): peak spatial frequency, half-octave bins (the
+# model draws from the same tables: v1lab.model.distributions).
+_DEVALOIS_SF_BINS = DEVALOIS_1982_SF_BINS_CPD
 # Schiller, Finlay & Volman (1976, III): spatial-frequency bandwidth (%), 87 cells.
 SCHILLER_1976_SF_BANDWIDTH_SIMPLE = (0, 0, 0, 6, 5, 10, 7, 2, 0, 0)
 SCHILLER_1976_SF_BANDWIDTH_COMPLEX = (0, 3, 4, 10, 17, 6, 2, 1, 0, 0)
@@ -185,8 +192,8 @@ MACAQUE: tuple[PublishedDistribution, ...] = (
     PublishedDistribution(
         "preferred_orientation",
         "preferred orientation (deg)",
-        _linspace(-22.5, 157.5, 5),
-        (110, 83, 100, 92),
+        DEVALOIS_1982_ORIENTATION_BINS_DEG,
+        DEVALOIS_1982_ORIENTATION_COUNTS,
         385,
         "linear",
         "De Valois, Yund & Hepler 1982, Vision Res 22:531-544",
@@ -315,23 +322,6 @@ CAT_RANGES: tuple[tuple[str, float, float, str], ...] = (
         "Hammond & Andrews 1978: half-widths at half height, most 10-40 deg",
     ),
 )
-
-#: Ringach (2002, J Neurophysiol 88:455-463): joint histogram of the simple-cell RF
-#: envelope sizes ``nx`` (rows) and ``ny`` (columns) in carrier periods, on log10 bins
-#: from 10^-1 to 10^0.2 (5 bins each), as VOneNet (Dapello et al. 2020, vonenet/params.py)
-#: types it in. Not scored by the card (it needs reverse correlation); kept as data for
-#: the model's RF envelopes.
-RINGACH_2002_NX_NY = {
-    "bins": tuple(float(v) for v in np.logspace(-1, 0.2, 6)),
-    "counts": (
-        (2, 0, 1, 0, 0),
-        (8, 9, 4, 1, 0),
-        (1, 2, 19, 17, 3),
-        (0, 0, 1, 7, 4),
-        (0, 0, 0, 0, 0),
-    ),
-    "source": "Ringach 2002, J Neurophysiol 88:455-463, via VOneNet vonenet/params.py",
-}
 
 
 def published_for(species: str) -> tuple[PublishedDistribution, ...]:

@@ -160,7 +160,8 @@ def make_map_population(
     type_fractions: Mapping[str, float] | None = None,
     center_deg: tuple[float, float] = (0.0, 0.0),
     rf_scatter_deg: float = 0.1,
-    spatial_frequency_cpd: float = 0.8,
+    spatial_frequency_cpd: float | None = None,
+    species: str = "cat",
 ) -> Population:
     """A population laid out as a cortical sheet with an orientation map and retinotopy.
 
@@ -192,6 +193,7 @@ def make_map_population(
         center_deg=(0.0, 0.0),
         rf_scatter_deg=rf_scatter_deg,
         spatial_frequency_cpd=spatial_frequency_cpd,
+        species=species,
     )
     half = 0.5 * size
     return replace(

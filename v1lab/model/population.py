@@ -18,6 +18,12 @@ from typing import Any
 import numpy as np
 
 from v1lab._validate import ParameterError, check_choice, check_int, check_number
+from v1lab.model.distributions import (
+    SPECIES,
+    draw_orientation,
+    draw_rf_envelope,
+    draw_spatial_frequency,
+)
 
 __all__ = [
     "CELL_TYPES",
@@ -55,7 +61,7 @@ _COLUMN_RANGES: dict[str, tuple[float, float]] = {
     "x_deg": (-90.0, 90.0),
     "y_deg": (-90.0, 90.0),
     "orientation_deg": (-360.0, 360.0),
-    "spatial_frequency_cpd": (0.01, 20.0),
+    "spatial_frequency_cpd": (0.01, 32.0),
     "phase_deg": (-360.0, 360.0),
     "nx": (0.05, 3.0),
     "ny": (0.05, 3.0),
@@ -219,23 +225,31 @@ def make_population(
     type_fractions: Mapping[str, float] | None = None,
     center_deg: tuple[float, float] = (0.0, 0.0),
     rf_scatter_deg: float = 0.5,
-    spatial_frequency_cpd: float = 0.8,
+    spatial_frequency_cpd: float | None = None,
+    species: str = "cat",
 ) -> Population:
-    """Draw a population from documented distributions.
+    """Draw a population from documented distributions: the frozen cortex of a species.
 
-    Distributions (cat area 17 near the area centralis, where Hubel & Wiesel recorded):
+    ``species`` is ``"cat"`` (area 17 near the area centralis, where Hubel & Wiesel
+    recorded; the default) or ``"macaque"`` (V1); the species-specific draws are
+    :mod:`v1lab.model.distributions`'. Distributions:
 
     * type: exactly ``round(fraction * n)`` cells of each type (largest remainders),
       in random order; default fractions :data:`DEFAULT_TYPE_FRACTIONS`;
     * RF position: Gaussian scatter of SD ``rf_scatter_deg`` about ``center_deg`` —
       RF scatter along a penetration is about one RF size (Hubel & Wiesel 1962);
-    * orientation: uniform on [0°, 180°);
-    * spatial frequency: log-normal, median ``spatial_frequency_cpd``, SD 0.1 log10
-      units, truncated at ±0.2 (a factor of 1.6): the spread of optima among cells
-      recorded at one eccentricity (Movshon, Thompson & Tolhurst 1978: 0.3–2 cpd near
-      the area centralis over all eccentricities sampled);
+    * orientation: uniform on [0°, 180°) (cat); De Valois, Yund & Hepler's (1982)
+      histogram (macaque);
+    * spatial frequency: cat, log-normal about ``spatial_frequency_cpd`` (default
+      0.8 c/deg), SD 0.1 log10 units, truncated at ±0.2 (Movshon, Thompson & Tolhurst
+      1978: 0.3–2 cpd near the area centralis); macaque, De Valois, Albrecht & Thorell's
+      (1982) histograms for simple and complex cells, scaled to a median of
+      ``spatial_frequency_cpd`` when it is given
+      (:func:`~v1lab.model.distributions.draw_spatial_frequency`);
     * phase: uniform (even and odd RFs; Jones & Palmer 1987);
-    * ``nx`` ~ U(0.3, 0.45), ``ny`` ~ U(0.5, 0.8) (Ringach 2002's cluster);
+    * ``nx``, ``ny``: macaque, jointly from Ringach's (2002) histogram, round one-lobed
+      fields to elongated multi-lobed ones; cat, U(0.3, 0.45) and U(0.5, 0.8), his
+      elongated cluster (:func:`~v1lab.model.distributions.draw_rf_envelope`);
     * ``r_max_hz`` ~ U(30, 70); ``spontaneous_hz`` ~ U(0.2, 2) for simple-like cells and
       U(1, 5) for complex-like cells (simple cells are quieter; Hubel & Wiesel 1962);
     * ``exponent`` ~ U(2, 3) and ``c50`` ~ U(0.1, 0.3) (Albrecht & Hamilton 1982);
@@ -253,6 +267,7 @@ def make_population(
     (8, True)
     """
     n_cells = check_int("n_cells", n_cells, lo=1, hi=1_000_000)
+    species = check_choice("species", species, SPECIES)
     fractions = dict(DEFAULT_TYPE_FRACTIONS if type_fractions is None else type_fractions)
     for name, value in fractions.items():
         check_choice("type_fractions", name, CELL_TYPES)
@@ -268,17 +283,18 @@ def make_population(
     types = rng.permutation(np.repeat(np.array(names), counts))
 
     simple_like = np.isin(types, ("simple", "ds_simple"))
-    sf = spatial_frequency_cpd * 10 ** np.clip(rng.normal(0.0, 0.1, n_cells), -0.2, 0.2)
+    sf = draw_spatial_frequency(species, simple_like, rng, median_cpd=spatial_frequency_cpd)
+    envelope = draw_rf_envelope(species, n_cells, rng)
     columns = dict(
         cell_type=types,
         x_deg=center_deg[0] + rng.normal(0.0, rf_scatter_deg, n_cells),
         y_deg=center_deg[1] + rng.normal(0.0, rf_scatter_deg, n_cells),
-        orientation_deg=rng.uniform(0.0, 180.0, n_cells),
+        orientation_deg=draw_orientation(species, n_cells, rng),
         direction_sign=np.where(types == "ds_simple", rng.choice([-1, 1], n_cells), 0),
         spatial_frequency_cpd=sf,
         phase_deg=rng.uniform(0.0, 360.0, n_cells),
-        nx=rng.uniform(0.3, 0.45, n_cells),
-        ny=rng.uniform(0.5, 0.8, n_cells),
+        nx=envelope[0],
+        ny=envelope[1],
         r_max_hz=rng.uniform(*R_MAX_RANGE_HZ, n_cells),
         spontaneous_hz=np.where(
             simple_like, rng.uniform(0.2, 2.0, n_cells), rng.uniform(1.0, 5.0, n_cells)

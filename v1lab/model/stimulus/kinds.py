@@ -5,7 +5,7 @@ Each class only holds and checks parameters (the conventions are those of
 :func:`make_stimulus` builds one from a kind name, as a protocol gives it.
 
 Every number has a physical range, wider than any real experiment needs (positions within
-±180°, sizes 0.001–360°, speeds up to 1000 °/s, spatial frequencies up to 64 c/deg,
+±180°, sizes 0.001–360°, speeds up to 1000 °/s, spatial frequencies up to 128 c/deg,
 temporal frequencies up to 500 Hz, durations up to a day; the reason for each is beside
 its range in ``_RANGES``). A value outside it is refused with a
 :class:`~v1lab._validate.ParameterError` naming the field, the value and the range.
@@ -92,7 +92,7 @@ _RANGES: dict[str, tuple[float, float, str]] = {
     # Saccades peak near 700 deg/s; nothing faster is seen as motion.
     "speed_deg_s": (0.0, 1000.0, "deg/s"),
     # Above the acuity of humans (~60 c/deg) and cats (~9); one cycle in 1000 deg is uniform.
-    "spatial_frequency_cpd": (1e-3, 64.0, "cycles/deg"),
+    "spatial_frequency_cpd": (1e-3, 128.0, "cycles/deg"),
     # Faster than any display refreshes and far above flicker fusion (< 100 Hz).
     "temporal_frequency_hz": (0.0, 500.0, "Hz"),
     # From one frame at the fastest frame rate (10 kHz) to a day, a whole recording session.
@@ -363,7 +363,7 @@ class Grating(Stimulus):
     waveform : {'sine', 'square'}
         Luminance profile across the stripes.
     spatial_frequency_cpd : float
-        Cycles per degree (0.001 to 64).
+        Cycles per degree (0.001 to 128).
     temporal_frequency_hz : float
         Drift or reversal rate (Hz, 0 to 500).
     orientation_deg, direction_deg : float or None
