@@ -33,7 +33,14 @@ from v1lab.axon.geometry import Cable
 from v1lab.cells import compute_resting_potential, hh_backend
 from v1lab.cells.hh_kinetics import steady_gates
 
-__all__ = ["DETECT_MV", "MAX_DT_PHI_US", "CableRun", "axial_conductance_us", "sim_cable"]
+__all__ = [
+    "DETECT_MV",
+    "MAX_DT_PHI_US",
+    "CableRun",
+    "axial_conductance_us",
+    "default_stim_na",
+    "sim_cable",
+]
 
 #: Detection threshold (mV, before the membrane's shift): halfway up a spike's rise.
 DETECT_MV = -20.0
@@ -107,11 +114,19 @@ def _membrane_arrays(cable: Cable) -> tuple[np.ndarray, ...]:
     )
 
 
-def _end_charge_nc(cable: Cable, c_nf: np.ndarray) -> float:
+def default_stim_na(cable: Cable, stim_ms: float = 0.1) -> float:
+    """The default pulse (nA): 10 × :func:`_end_charge_pc` delivered in ``stim_ms``."""
+    return 10.0 * _end_charge_pc(cable, _membrane_arrays(cable)[0]) / stim_ms
+
+
+def _end_charge_pc(cable: Cable, c_nf: np.ndarray) -> float:
     """Charge (pC) that moves the membrane within one length constant of x = 0 by 50 mV.
 
-    The DC length constant ``λ = √(R_m d / 4ρ)`` of the first compartment's membrane.
+    The DC length constant ``λ = √(R_m d / 4ρ)`` of the first compartment's membrane;
+    for a myelinated fibre, the first node and internode (up to the second node).
     """
+    if cable.kind == "myelinated" and cable.node_index.size > 1:
+        return float(c_nf[: cable.node_index[1]].sum()) * 50.0  # nF · mV = pC
     rm_ohm_cm2 = 1e3 / cable.g_l_ms_cm2[0]
     lam_um = 1e4 * np.sqrt(rm_ohm_cm2 * cable.diameter_um[0] * 1e-4 / (4.0 * cable.ra_ohm_cm))
     near = cable.x_um - 0.5 * cable.length_um <= lam_um
@@ -154,7 +169,8 @@ def sim_cable(
         Time step; ``dt_us · φ`` at most 100 µs (module notes).
     stim_na : float, optional
         Pulse amplitude (nA). Default: 10 × the charge that depolarises by 50 mV the
-        membrane within one DC length constant of the stimulated end, delivered in
+        membrane within one DC length constant of the stimulated end (myelinated: the
+        first node and internode), delivered in
         ``stim_ms`` — well above threshold for every axon built here; a weak pulse fails
         to start a spike, which the run reports (no crossing times).
     stim_ms : float, default 0.1
@@ -204,7 +220,7 @@ def sim_cable(
     stim_dur = check_number("stim_ms", stim_ms, lo=dt, hi=duration, unit="ms")
     c_nf, gna, gk, gl, el = _membrane_arrays(cable)
     if stim_na is None:
-        stim_na = 10.0 * _end_charge_nc(cable, c_nf) / stim_dur
+        stim_na = default_stim_na(cable, stim_dur)
     amp = check_number("stim_na", stim_na, lo=-1e7, hi=1e7, unit="nA")
     snap_every = check_int("snap_every", snap_every, lo=0)
     electrodes = (

@@ -78,7 +78,7 @@ MOORE_1978: dict[str, float] = {
     "ra_ohm_cm": 100.0,
     "cm_uf_cm2": 1.0,
     "myelin_insulation": 250.0,
-    "temperature_c": 18.5,
+    "temperature_c": 6.3,
 }
 
 # Bounds of the geometry: wide enough for a 1-µm C fibre and a 1-mm squid axon, a
@@ -307,7 +307,10 @@ def make_myelinated_axon(
         Sodium density of each node relative to the membrane's (0 = inexcitable node).
     segments_per_internode : int, default 9
         Compartments per internode (odd, so one sits mid-internode).
-    temperature_c : float, default 18.5
+    temperature_c : float, default 6.3
+        The squid kinetics' own temperature: with these nodes (1 µm of HH 1952
+        membrane charging a 1-mm internode) the spike fails above ~20 °C
+        (:func:`v1lab.axon.sweeps.compute_velocity_vs_temperature`).
     membrane : HHParameters, optional
         The nodal membrane; default the HH 1952 set.
 
