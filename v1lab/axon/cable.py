@@ -38,6 +38,7 @@ __all__ = [
     "MAX_DT_PHI_US",
     "CableRun",
     "axial_conductance_us",
+    "check_run_settings",
     "default_stim_na",
     "sim_cable",
 ]
@@ -148,6 +149,56 @@ def _check_electrodes(cable: Cable, electrodes_um: Any) -> np.ndarray:
     return arr
 
 
+def check_run_settings(
+    cable: Cable,
+    *,
+    duration_ms: Any = 10.0,
+    dt_us: Any = 25.0,
+    stim_ms: Any = 0.1,
+    electrodes_um: Any = (),
+    snap_every: Any = 0,
+) -> tuple[float, float, float, np.ndarray, int]:
+    """Check a run's settings against ``cable`` before any work (see :func:`sim_cable`).
+
+    Returns ``(duration_ms, dt_us, stim_ms, electrodes_um, snap_every)``.
+    """
+    if not isinstance(cable, Cable):
+        raise ParameterError("cable", cable, "expected a Cable (make_unmyelinated_axon, ...)")
+    duration = check_number("duration_ms", duration_ms, lo=0, lo_open=True, hi=10_000.0, unit="ms")
+    dt_max = MAX_DT_PHI_US / max(cable.phi, 1e-9)
+    dt_us = check_number(
+        "dt_us",
+        dt_us,
+        lo=0.01,
+        hi=dt_max,
+        unit=f"µs; backward Euler with lagging gates is the model only for dt·φ <= "
+        f"{MAX_DT_PHI_US:g} µs (φ = {cable.phi:.3g} at {cable.temperature_c:g} °C)",
+    )
+    dt = dt_us * 1e-3
+    n_steps = round(duration / dt)
+    if n_steps < 1 or n_steps > 50_000_000:
+        raise ParameterError(
+            "duration_ms", duration_ms, f"expected 1 to 50 million steps of {dt_us:g} µs"
+        )
+    if n_steps * cable.n > 2e10:
+        raise ParameterError(
+            "duration_ms",
+            duration_ms,
+            f"{n_steps} steps × {cable.n} compartments is too long a run",
+        )
+    stim_dur = check_number("stim_ms", stim_ms, lo=dt, hi=duration, unit="ms")
+    snap_every = check_int("snap_every", snap_every, lo=0)
+    if snap_every and (n_steps // snap_every) * cable.n > 5e7:
+        raise ParameterError(
+            "snap_every",
+            snap_every,
+            "too many V(x) snapshots (over 50 million values); snap less often",
+        )
+    has = electrodes_um is not None and len(list(np.atleast_1d(electrodes_um))) > 0
+    electrodes = _check_electrodes(cable, electrodes_um) if has else np.zeros(0)
+    return duration, dt_us, stim_dur, electrodes, snap_every
+
+
 def sim_cable(
     cable: Cable,
     *,
@@ -193,39 +244,20 @@ def sim_cable(
     >>> bool(np.isfinite(run.cross_ms).all())
     True
     """
-    if not isinstance(cable, Cable):
-        raise ParameterError("cable", cable, "expected a Cable (make_unmyelinated_axon, ...)")
-    duration = check_number("duration_ms", duration_ms, lo=0, lo_open=True, hi=10_000.0, unit="ms")
-    dt_max = MAX_DT_PHI_US / max(cable.phi, 1e-9)
-    dt_us = check_number(
-        "dt_us",
-        dt_us,
-        lo=0.01,
-        hi=dt_max,
-        unit=f"µs; backward Euler with lagging gates is the model only for dt·φ <= "
-        f"{MAX_DT_PHI_US:g} µs (φ = {cable.phi:.3g} at {cable.temperature_c:g} °C)",
+    duration, dt_us, stim_dur, electrodes, snap_every = check_run_settings(
+        cable,
+        duration_ms=duration_ms,
+        dt_us=dt_us,
+        stim_ms=stim_ms,
+        electrodes_um=electrodes_um,
+        snap_every=snap_every,
     )
     dt = dt_us * 1e-3
     n_steps = round(duration / dt)
-    if n_steps < 1 or n_steps > 50_000_000 // max(1, 1 + len(list(electrodes_um))):
-        raise ParameterError(
-            "duration_ms", duration_ms, f"expected 1 to a few million steps of {dt_us:g} µs"
-        )
-    if n_steps * cable.n > 2e10:
-        raise ParameterError(
-            "duration_ms",
-            duration_ms,
-            f"{n_steps} steps × {cable.n} compartments is too long a run",
-        )
-    stim_dur = check_number("stim_ms", stim_ms, lo=dt, hi=duration, unit="ms")
     c_nf, gna, gk, gl, el = _membrane_arrays(cable)
     if stim_na is None:
         stim_na = default_stim_na(cable, stim_dur)
     amp = check_number("stim_na", stim_na, lo=-1e7, hi=1e7, unit="nA")
-    snap_every = check_int("snap_every", snap_every, lo=0)
-    electrodes = (
-        _check_electrodes(cable, electrodes_um) if len(list(electrodes_um)) else (np.zeros(0))
-    )
     rec_idx = np.array([cable.index_at(float(x)) for x in electrodes], dtype=np.int64)
     backend = hh_backend(backend)
 
