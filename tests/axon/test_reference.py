@@ -18,6 +18,7 @@ from make_golden import make_runs
 
 from v1lab.axon import sim_cable
 from v1lab.axon.lesions import compute_lesion_delay, find_block_threshold
+from v1lab.axon.measure import compute_electrode_velocity as compute_velocity_from_electrodes
 from v1lab.axon.measure import compute_velocity
 
 GOLDEN = json.loads((Path(__file__).parent / "golden" / "neuron.json").read_text())
@@ -77,3 +78,27 @@ def test_neuron_still_gives_the_golden_numbers():
     for name, run in make_runs(sim_neuron_cable).items():
         v = compute_velocity(run, *run.electrodes_um)
         assert v == pytest.approx(GOLDEN[name]["velocity_m_s"], rel=1e-6)
+
+
+def test_neuron_single_section_is_the_same_cable():
+    # The benchmark's NEURON model (one section, nseg segments) is the cable of the tests.
+    pytest.importorskip("neuron")
+    from make_golden import HH
+
+    from v1lab.axon import make_unmyelinated_axon
+    from v1lab.axon.cable import default_stim_na
+    from v1lab.axon.reference import sim_neuron_uniform_axon
+
+    cab = make_unmyelinated_axon(length_mm=HH["length_mm"], dx_um=HH["dx_um"])
+    run = sim_neuron_uniform_axon(
+        cab,
+        duration_ms=HH["duration_ms"],
+        dt_us=HH["dt_us"],
+        stim_na=default_stim_na(cab),
+        electrodes_um=HH["electrodes_um"],
+        record_all=False,
+    )
+    assert compute_velocity_from_electrodes(run) == pytest.approx(
+        GOLDEN["hh"]["velocity_m_s"], rel=1e-3
+    )
+    np.testing.assert_allclose(run.v_mv, np.asarray(GOLDEN["hh"]["v_mv"]), atol=1e-3)

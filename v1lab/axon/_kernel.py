@@ -52,13 +52,11 @@ def _rates_np(u: np.ndarray) -> tuple[np.ndarray, ...]:
     return a_m, b_m, a_h, b_h, a_n, b_n
 
 
-def run_numpy(
-    state, consts, stim, rec_idx, rec, snap_every, snaps, thr_mv, cross, peak, dvdt
-) -> None:
-    """Advance ``len(stim)`` steps in numpy (same arithmetic as :func:`run_numba`)."""
-    v, m, h, n = state
-    c, gna, gk, gl, el, ga, scal = consts
-    ena, ek, shift, phi, dt, stim_i = scal
+# fmt: off
+def run_numpy(v, m, h, n, c, gna, gk, gl, el, ga, ena, ek, shift, phi, dt, stim_i, stim,
+              rec_idx, rec, snap_every, snaps, thr_mv, cross, peak, dvdt) -> None:
+    # fmt: on
+    """Advance ``len(stim)`` steps in numpy (same arguments and arithmetic as run_numba)."""
     stim_i = int(stim_i)
     c_dt = c / dt
     off = -ga
@@ -110,34 +108,11 @@ if numba is not None:
             return 1.0 - 0.5 * x
         return x / math.expm1(x)
 
+    # fmt: off
     @numba.njit(cache=True, nogil=True)
-    def run_numba(
-        v,
-        m,
-        h,
-        n,
-        c,
-        gna,
-        gk,
-        gl,
-        el,
-        ga,
-        ena,
-        ek,
-        shift,
-        phi,
-        dt,
-        stim_i,
-        stim,
-        rec_idx,
-        rec,
-        snap_every,
-        snaps,
-        thr_mv,
-        cross,
-        peak,
-        dvdt,
-    ):  # pragma: no cover
+    def run_numba(v, m, h, n, c, gna, gk, gl, el, ga, ena, ek, shift, phi, dt, stim_i, stim,
+                  rec_idx, rec, snap_every, snaps, thr_mv, cross, peak, dvdt):  # pragma: no cover
+        # fmt: on
         nc = v.size
         cp = np.empty(nc)
         dp = np.empty(nc)

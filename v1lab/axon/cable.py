@@ -278,48 +278,9 @@ def sim_cable(
     dvdt = np.full(nc, -np.inf)
     ena, ek, _ = membrane.reversal_mv
     thr = DETECT_MV + membrane.v_shift_mv
-    if backend == "numba":
-        _kernel.run_numba(
-            v,
-            m,
-            h,
-            n,
-            c_nf,
-            gna,
-            gk,
-            gl,
-            el,
-            ga,
-            ena,
-            ek,
-            membrane.v_shift_mv,
-            cable.phi,
-            dt,
-            0,
-            stim,
-            rec_idx,
-            rec,
-            snap_every,
-            snaps,
-            thr,
-            cross,
-            peak,
-            dvdt,
-        )
-    else:
-        _kernel.run_numpy(
-            (v, m, h, n),
-            (c_nf, gna, gk, gl, el, ga, (ena, ek, membrane.v_shift_mv, cable.phi, dt, 0)),
-            stim,
-            rec_idx,
-            rec,
-            snap_every,
-            snaps,
-            thr,
-            cross,
-            peak,
-            dvdt,
-        )
+    run = _kernel.run_numba if backend == "numba" else _kernel.run_numpy
+    run(v, m, h, n, c_nf, gna, gk, gl, el, ga, ena, ek, membrane.v_shift_mv, cable.phi, dt, 0,
+        stim, rec_idx, rec, snap_every, snaps, thr, cross, peak, dvdt)  # fmt: skip
     return CableRun(
         cable=cable,
         t_ms=np.arange(n_steps + 1) * dt,

@@ -17,6 +17,9 @@ run folder under a temporary name, renamed into place only when complete:
 * ``sound/electrodes.wav`` — the stereo clicks (:mod:`v1lab.axon.sound`);
 * ``report.html`` — one self-contained page with the numbers, figures and sound.
 
+The folder is written by :func:`v1lab.io.save_folder` (a temporary folder renamed into
+place when complete; nothing is left behind by a failure).
+
 The protocol's sections: ``[axon]`` (``kind`` and the geometry of
 :func:`~v1lab.axon.make_unmyelinated_axon` / :func:`~v1lab.axon.make_myelinated_axon`),
 ``[run]`` (``duration_ms``, ``dt_us``, ``stim_ms``, ``stim_na``, ``electrodes_mm``,
@@ -31,8 +34,6 @@ import base64
 import html
 import io as _io
 import json
-import os
-import shutil
 import sys
 import uuid
 from collections.abc import Callable, Mapping
@@ -62,13 +63,7 @@ from v1lab.axon.sweeps import (
     compute_velocity_vs_temperature,
     fit_loglog_slope,
 )
-from v1lab.io import (
-    RunFolderError,
-    check_run_folder,
-    remove_stale_temporary_folders,
-    save_table_csv,
-    write_atomic,
-)
+from v1lab.io import check_run_folder, save_folder, save_table_csv, write_atomic
 
 __all__ = ["LAB", "load_lab_protocol", "run_lab_protocol"]
 
@@ -468,28 +463,6 @@ def _report(
     )
 
 
-def _write_folder(folder: Path, overwrite: bool, write: Callable[[Path], None]) -> None:
-    """Build the folder under a temporary name beside it; rename into place when complete."""
-    remove_stale_temporary_folders(folder)
-    tmp = folder.with_name(f".{folder.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp.mkdir()
-        write(tmp)
-        if folder.exists() and overwrite:
-            old = folder.with_name(f".{folder.name}.old-{uuid.uuid4().hex[:8]}")
-            os.replace(folder, old)
-            os.replace(tmp, folder)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, folder)
-    except BaseException as err:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if isinstance(err, OSError) and not isinstance(err, RunFolderError):
-            raise RunFolderError(f"cannot write the run folder {folder}: {err}") from err
-        raise
-
-
 def run_lab_protocol(
     data: Mapping[str, Any],
     folder: Path,
@@ -581,7 +554,7 @@ def run_lab_protocol(
             tmp / "report.html", _report(name, plan["description"], result["rows"], figs, wav)
         )
 
-    _write_folder(folder, overwrite, write)
+    save_folder(folder, {"the run folder": write}, overwrite=overwrite)
     say(f"wrote {folder}")
     if play and plan["sound"] is not None:
         from v1lab.audio import play_audio

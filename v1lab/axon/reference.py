@@ -24,6 +24,7 @@ Hines ML, Carnevale NT (1997). The NEURON simulation environment. Neural Comput
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -62,6 +63,34 @@ def _crossings(v: np.ndarray, t: np.ndarray, thr: float) -> np.ndarray:
     return np.where(has, out, np.nan)
 
 
+def _prepare(cable: Cable) -> tuple[Any, float]:
+    """NEURON's ``h`` set for ``cable``: temperature, exact rates; and the resting potential."""
+    h = load_neuron()
+    h.celsius = cable.temperature_c
+    h.usetable_hh = 0
+    return h, compute_resting_potential(cable.membrane)
+
+
+def _insert_hh(sec: Any, cable: Cable, i: int) -> None:
+    """The built-in ``hh`` in every segment of ``sec`` with compartment ``i``'s densities."""
+    sec.insert("hh")
+    for seg in sec:
+        seg.hh.gnabar = cable.g_na_ms_cm2[i] * 1e-3  # mS/cm² → S/cm²
+        seg.hh.gkbar = cable.g_k_ms_cm2[i] * 1e-3
+        seg.hh.gl = cable.g_l_ms_cm2[i] * 1e-3
+        seg.hh.el = float(cable.e_l_mv[i])
+    sec.ena, sec.ek, _ = cable.membrane.reversal_mv
+
+
+def _make_section(h: Any, name: str, length_um: float, cable: Cable, i: int) -> Any:
+    sec = h.Section(name=name)
+    sec.L = float(length_um)
+    sec.diam = float(cable.diameter_um[i])
+    sec.Ra = cable.ra_ohm_cm
+    sec.cm = float(cable.cm_uf_cm2[i])
+    return sec
+
+
 def sim_neuron_cable(
     cable: Cable,
     *,
@@ -77,28 +106,12 @@ def sim_neuron_cable(
     Every compartment's voltage is recorded to find its crossing time; the run keeps no
     V(x) snapshots.
     """
-    h = load_neuron()
-    rest = compute_resting_potential(cable.membrane)
-    ena, ek, _ = cable.membrane.reversal_mv
-    h.celsius = cable.temperature_c
-    h.usetable_hh = 0
+    h, rest = _prepare(cable)
     secs = []
     for i in range(cable.n):
-        sec = h.Section(name=f"c{i}")
-        sec.nseg = 1
-        sec.L = float(cable.length_um[i])
-        sec.diam = float(cable.diameter_um[i])
-        sec.Ra = cable.ra_ohm_cm
-        sec.cm = float(cable.cm_uf_cm2[i])
+        sec = _make_section(h, f"c{i}", cable.length_um[i], cable, i)
         if cable.g_na_ms_cm2[i] > 0 or cable.g_k_ms_cm2[i] > 0:
-            sec.insert("hh")
-            seg = sec(0.5)
-            seg.hh.gnabar = cable.g_na_ms_cm2[i] * 1e-3
-            seg.hh.gkbar = cable.g_k_ms_cm2[i] * 1e-3
-            seg.hh.gl = cable.g_l_ms_cm2[i] * 1e-3
-            seg.hh.el = float(cable.e_l_mv[i])
-            sec.ena = ena
-            sec.ek = ek
+            _insert_hh(sec, cable, i)
         else:
             sec.insert("pas")
             sec(0.5).pas.g = cable.g_l_ms_cm2[i] * 1e-3
@@ -106,72 +119,39 @@ def sim_neuron_cable(
         if secs:
             sec.connect(secs[-1](1.0), 0.0)
         secs.append(sec)
-    return _run(
-        h,
-        secs,
-        cable,
-        duration_ms,
-        dt_us,
-        stim_na,
-        stim_ms,
-        electrodes_um,
-        rest,
-        [s(0.5) for s in secs],
-    )
+    setup = {"rest": rest, "segs": [s(0.5) for s in secs], "stim_seg": secs[0](0.5)}
+    return _run(h, cable, duration_ms=duration_ms, dt_us=dt_us, stim_na=stim_na,
+                stim_ms=stim_ms, electrodes_um=electrodes_um, setup=setup)  # fmt: skip
 
 
 def sim_neuron_uniform_axon(
     cable: Cable,
     *,
-    duration_ms: float,
-    dt_us: float,
-    stim_na: float,
-    stim_ms: float = 0.1,
-    electrodes_um: Sequence[float] = (),
     record_all: bool = True,
+    timing: dict[str, float] | None = None,
+    **run: Any,
 ) -> CableRun:
-    """An unmyelinated ``cable`` as NEURON users build it: one section, ``nseg`` segments."""
+    """An unmyelinated ``cable`` as NEURON users build it: one section, ``nseg`` segments.
+
+    ``run`` are :func:`sim_neuron_cable`'s ``duration_ms``, ``dt_us``, ``stim_na``,
+    ``stim_ms`` and ``electrodes_um``. ``timing``, if given, receives ``run_s``: the wall
+    time of ``finitialize`` and ``continuerun`` alone (the benchmark's figure; building
+    the model is excluded).
+    """
     if cable.kind != "unmyelinated":
         raise ParameterError("cable", cable.kind, "expected an unmyelinated cable")
-    h = load_neuron()
-    rest = compute_resting_potential(cable.membrane)
-    ena, ek, _ = cable.membrane.reversal_mv
-    h.celsius = cable.temperature_c
-    h.usetable_hh = 0
-    sec = h.Section(name="axon")
+    h, rest = _prepare(cable)
+    sec = _make_section(h, "axon", cable.total_length_um, cable, 0)
     sec.nseg = cable.n
-    sec.L = cable.total_length_um
-    sec.diam = float(cable.diameter_um[0])
-    sec.Ra = cable.ra_ohm_cm
-    sec.cm = float(cable.cm_uf_cm2[0])
-    sec.insert("hh")
-    for seg in sec:
-        seg.hh.gnabar = cable.g_na_ms_cm2[0] * 1e-3
-        seg.hh.gkbar = cable.g_k_ms_cm2[0] * 1e-3
-        seg.hh.gl = cable.g_l_ms_cm2[0] * 1e-3
-        seg.hh.el = float(cable.e_l_mv[0])
-    sec.ena = ena
-    sec.ek = ek
-    segs = list(sec) if record_all else []
-    return _run(
-        h,
-        [sec],
-        cable,
-        duration_ms,
-        dt_us,
-        stim_na,
-        stim_ms,
-        electrodes_um,
-        rest,
-        segs,
-        stim_seg=sec(0.5 / cable.n),
-    )
+    _insert_hh(sec, cable, 0)
+    setup = {"rest": rest, "segs": list(sec) if record_all else [], "section": sec,
+             "stim_seg": sec(0.5 / cable.n), "timing": timing}  # fmt: skip
+    return _run(h, cable, setup=setup, **run)
 
 
-def _run(
-    h, secs, cable, duration_ms, dt_us, stim_na, stim_ms, electrodes_um, rest, segs, stim_seg=None
-) -> CableRun:
-    stim = h.IClamp(stim_seg if stim_seg is not None else secs[0](0.5))
+def _run(h, cable, *, duration_ms, dt_us, stim_na, stim_ms=0.1, electrodes_um=(), setup):
+    rest, segs, timing = setup["rest"], setup["segs"], setup.get("timing")
+    stim = h.IClamp(setup["stim_seg"])
     stim.delay = 0.0
     stim.dur = stim_ms
     stim.amp = stim_na
@@ -180,14 +160,17 @@ def _run(
     dt = dt_us * 1e-3
     n_steps = round(duration_ms / dt)
     vecs = [h.Vector(n_steps + 1).record(s._ref_v) for s in segs]
-    if not segs:  # record only the electrodes
-        sec = secs[0]
+    if not segs:  # record only the electrodes (the one-section axon)
+        sec = setup["section"]
         vecs = [h.Vector(n_steps + 1).record(sec((i + 0.5) / cable.n)._ref_v) for i in rec_idx]
     h.dt = dt
     h.steps_per_ms = 1.0 / dt
     h.secondorder = 0
+    tic = time.perf_counter()
     h.finitialize(rest)
     h.continuerun(n_steps * dt)
+    if timing is not None:
+        timing["run_s"] = time.perf_counter() - tic
     v = np.array([np.asarray(vec)[: n_steps + 1] for vec in vecs])
     t = np.arange(n_steps + 1) * dt
     thr = DETECT_MV + cable.membrane.v_shift_mv
@@ -197,7 +180,9 @@ def _run(
         peak = v.max(axis=1)
         dvdt = (np.diff(v, axis=1) / dt).max(axis=1)
     else:
-        cross = peak = dvdt = np.full(cable.n, np.nan)
+        cross = np.full(cable.n, np.nan)
+        cross[rec_idx] = _crossings(v, t, thr)
+        peak = dvdt = np.full(cable.n, np.nan)
         rec = v
     return CableRun(
         cable=cable,
