@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy.signal import correlate
 
 from v1lab._validate import ParameterError
 from v1lab.audio.wav import load_wav
@@ -55,7 +56,7 @@ def test_run_folder_is_complete(small_run):
     assert tomllib.loads((small_run / "protocol.toml").read_text()) == SMALL
 
 
-def test_stereo_delay_is_distance_over_velocity_within_one_sample(small_run):
+def test_stereo_delay_is_distance_over_velocity_within_half_a_sample(small_run):
     audio, fs = load_wav(small_run / "sound" / "electrodes.wav")
     assert audio.shape[1] == 2
     m = _measurements(small_run)
@@ -63,9 +64,9 @@ def test_stereo_delay_is_distance_over_velocity_within_one_sample(small_run):
     expected = (10e-3 / v) * fs  # 10 mm apart
     # The lag of the right channel behind the left: cross-correlation peak.
     left, right = audio[:, 0].astype(float), audio[:, 1].astype(float)
-    xc = np.correlate(right, left, mode="full")
+    xc = correlate(right, left, mode="full", method="fft")
     lag = int(np.argmax(xc)) - (left.size - 1)
-    assert abs(lag - expected) <= 1.0, (lag, expected)
+    assert abs(lag - expected) <= 0.5, (lag, expected)  # the issue asks for one sample
 
 
 def test_nwb_holds_the_electrode_voltages(small_run):
@@ -89,7 +90,7 @@ def test_existing_folder_is_not_overwritten(small_run):
 def _bad(path: str, value):
     data = copy.deepcopy(SMALL)
     section, _, key = path.rpartition(".")
-    target = data[section] if section else data
+    target = data.setdefault(section, {}) if section else data
     if value is KeyError:
         del target[key]
     else:
@@ -113,6 +114,7 @@ def _bad(path: str, value):
         ("run.electrodes_mm", [10.0, 99.0]),
         ("sound.electrodes", [0, 0]),
         ("sound.fs_hz", 8000),
+        ("clinic.lower_limit_m_s", -5.0),
     ],
 )
 def test_bad_input_is_refused_in_one_line_before_any_work(tmp_path, path, value):
@@ -132,8 +134,17 @@ def test_lesions_need_a_myelinated_axon(tmp_path):
         run_lab_protocol(data, tmp_path / "run", name="bad", quiet=True)
 
 
+def test_clinic_refuses_a_thinning_series_on_a_bare_axon(tmp_path):
+    data = copy.deepcopy(SMALL)
+    data["clinic"] = {"myelin_insulations": [10.0]}
+    with pytest.raises(ParameterError, match=r"^clinic\.myelin_insulations = "):
+        run_lab_protocol(data, tmp_path / "run", name="bad", quiet=True)
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["axon_conduction", "myelinated_axon", "demyelination"])
+@pytest.mark.parametrize(
+    "name", ["axon_conduction", "myelinated_axon", "demyelination", "nerve_conduction"]
+)
 def test_shipped_protocols_run(tmp_path, name):
     data = tomllib.loads((ROOT / "stimuli" / f"{name}.toml").read_text())
     assert run_lab_protocol(data, tmp_path / name, name=name, quiet=True) == 0

@@ -31,6 +31,8 @@ import math
 import numpy as np
 from scipy.linalg import lapack
 
+from v1lab.axon.nodes import crrss_rates
+
 try:  # numba is a dependency; the numpy path stays for V1LAB_NUMBA=0
     import numba
 except ImportError:  # pragma: no cover
@@ -54,7 +56,7 @@ def _rates_np(u: np.ndarray) -> tuple[np.ndarray, ...]:
 
 # fmt: off
 def run_numpy(v, m, h, n, c, gna, gk, gl, el, ga, ena, ek, shift, phi, dt, stim_i, stim,
-              rec_idx, rec, snap_every, snaps, thr_mv, cross, peak, dvdt) -> None:
+              rec_idx, rec, snap_every, snaps, thr_mv, cross, peak, dvdt, model=0) -> None:
     # fmt: on
     """Advance ``len(stim)`` steps in numpy (same arguments and arithmetic as run_numba)."""
     stim_i = int(stim_i)
@@ -63,7 +65,7 @@ def run_numpy(v, m, h, n, c, gna, gk, gl, el, ga, ena, ek, shift, phi, dt, stim_
     k = 0
     rec[:, 0] = v[rec_idx]
     for step in range(stim.size):
-        m3h = m * m * m * h
+        m3h = m * m * h if model else m * m * m * h
         n4 = n * n * n * n
         g = gna * m3h + gk * n4 + gl
         diag = c_dt + g
@@ -78,7 +80,9 @@ def run_numpy(v, m, h, n, c, gna, gk, gl, el, ga, ena, ek, shift, phi, dt, stim_
         _track(v, v_new, t1, dt, thr_mv, cross, peak, dvdt)
         v[:] = v_new
         u = v - shift
-        for x, (a, b) in zip((m, h, n), _pairs(_rates_np(u)), strict=True):
+        # CRRSS has no n gate: α = 0, β = 1 keep it at 0 (it multiplies ḡK = 0 anyway).
+        rates = _rates_np(u) if model == 0 else (*crrss_rates(u), u * 0.0, u * 0.0 + 1.0)
+        for x, (a, b) in zip((m, h, n), _pairs(rates), strict=True):
             tot = a + b
             x[:] = a / tot + (x - a / tot) * np.exp(-dt * phi * tot)
         rec[:, step + 1] = v[rec_idx]
@@ -102,6 +106,18 @@ def _track(v, v_new, t1, dt, thr_mv, cross, peak, dvdt) -> None:
 
 if numba is not None:
 
+    @numba.njit(cache=True, nogil=True)
+    def _crrss_gates(m, h, i, u, dt_phi):  # pragma: no cover
+        """Exponential-Euler step of the CRRSS gates (rates as nodes.crrss_rates)."""
+        a_m = (97.0 + 0.363 * u) / (1.0 + math.exp((31.0 - u) / 5.3))
+        b_m = a_m / math.exp((u - 23.8) / 4.17)
+        b_h = 15.6 / (1.0 + math.exp((24.0 - u) / 10.0))
+        a_h = b_h / math.exp((u - 5.5) / 5.0)
+        tot = a_m + b_m
+        m[i] = a_m / tot + (m[i] - a_m / tot) * math.exp(-dt_phi * tot)
+        tot = a_h + b_h
+        h[i] = a_h / tot + (h[i] - a_h / tot) * math.exp(-dt_phi * tot)
+
     @numba.njit(cache=True, nogil=True, fastmath=False)
     def _x_expm1(x: float) -> float:
         if abs(x) < 1e-6:
@@ -111,7 +127,8 @@ if numba is not None:
     # fmt: off
     @numba.njit(cache=True, nogil=True)
     def run_numba(v, m, h, n, c, gna, gk, gl, el, ga, ena, ek, shift, phi, dt, stim_i, stim,
-                  rec_idx, rec, snap_every, snaps, thr_mv, cross, peak, dvdt):  # pragma: no cover
+                  rec_idx, rec, snap_every, snaps, thr_mv, cross, peak, dvdt,
+                  model):  # pragma: no cover
         # fmt: on
         nc = v.size
         cp = np.empty(nc)
@@ -124,7 +141,7 @@ if numba is not None:
         for step in range(stim.size):
             # forward elimination
             for i in range(nc):
-                m3h = m[i] * m[i] * m[i] * h[i]
+                m3h = m[i] * m[i] * h[i] if model else m[i] * m[i] * m[i] * h[i]
                 n4 = n[i] * n[i] * n[i] * n[i]
                 g = gna[i] * m3h + gk[i] * n4 + gl[i]
                 b = c[i] / dt + g
@@ -158,7 +175,9 @@ if numba is not None:
                 if s > dvdt[i]:
                     dvdt[i] = s
                 v[i] = vn
-                if active[i]:
+                if active[i] and model == 1:
+                    _crrss_gates(m, h, i, vn - shift, dt * phi)
+                elif active[i]:
                     u = vn - shift
                     a_m = _x_expm1(-(u + 40.0) / 10.0)
                     b_m = 4.0 * math.exp(-(u + 65.0) / 18.0)

@@ -12,8 +12,10 @@ The time step
 -------------
 Backward Euler is unconditionally stable, so no ``dt`` makes the solution blow up; the
 bound refused is the one past which the scheme stops being the model: the gates lag
-``V`` by a step, and the spike's rise lasts ~0.3 ms / φ. ``dt_us · φ`` is limited to
-100 µs (φ = 3^((T − 6.3)/10): 26 µs at 18.5 °C, 7.4 µs at 30 °C). At the limit the
+``V`` by a step, and the spike's rise lasts ~0.3 ms / φ, where φ is how much faster the
+rates are than HH 1952's at 6.3 °C (:attr:`~v1lab.axon.geometry.Cable.speed`). ``dt_us ·
+φ`` is limited to 100 µs (HH: φ = 3^((T − 6.3)/10), 26 µs at 18.5 °C, 7.4 µs at 30 °C;
+the mammalian CRRSS node: φ = 13.7 × 3^((T − 37)/10), 7.3 µs at 37 °C). At the limit the
 velocity is a few per cent off (``tests/axon/test_cable.py`` measures it).
 
 Units: µs and µm at the interface, mV, ms, nF, µS, nA inside.
@@ -30,11 +32,10 @@ import numpy as np
 from v1lab._validate import ParameterError, check_int, check_number
 from v1lab.axon import _kernel
 from v1lab.axon.geometry import Cable
-from v1lab.cells import compute_resting_potential, hh_backend
-from v1lab.cells.hh_kinetics import steady_gates
+from v1lab.axon.nodes import membrane_state
+from v1lab.cells import hh_backend
 
 __all__ = [
-    "DETECT_MV",
     "MAX_DT_PHI_US",
     "CableRun",
     "axial_conductance_us",
@@ -43,8 +44,6 @@ __all__ = [
     "sim_cable",
 ]
 
-#: Detection threshold (mV, before the membrane's shift): halfway up a spike's rise.
-DETECT_MV = -20.0
 #: Limit on ``dt_us · φ`` (see the module notes).
 MAX_DT_PHI_US = 100.0
 
@@ -165,14 +164,14 @@ def check_run_settings(
     if not isinstance(cable, Cable):
         raise ParameterError("cable", cable, "expected a Cable (make_unmyelinated_axon, ...)")
     duration = check_number("duration_ms", duration_ms, lo=0, lo_open=True, hi=10_000.0, unit="ms")
-    dt_max = MAX_DT_PHI_US / max(cable.phi, 1e-9)
+    dt_max = MAX_DT_PHI_US / max(cable.speed, 1e-9)
     dt_us = check_number(
         "dt_us",
         dt_us,
         lo=0.01,
         hi=dt_max,
         unit=f"µs; backward Euler with lagging gates is the model only for dt·φ <= "
-        f"{MAX_DT_PHI_US:g} µs (φ = {cable.phi:.3g} at {cable.temperature_c:g} °C)",
+        f"{MAX_DT_PHI_US:g} µs (φ = {cable.speed:.3g} at {cable.temperature_c:g} °C)",
     )
     dt = dt_us * 1e-3
     n_steps = round(duration / dt)
@@ -261,9 +260,9 @@ def sim_cable(
     rec_idx = np.array([cable.index_at(float(x)) for x in electrodes], dtype=np.int64)
     backend = hh_backend(backend)
 
-    membrane = cable.membrane
-    rest = compute_resting_potential(membrane)
-    m0, h0, n0 = (float(g) for g in steady_gates(np.array(rest), membrane))
+    state = membrane_state(cable.membrane)
+    rest = state.rest_mv
+    m0, h0, n0 = state.gates
     nc = cable.n
     v = np.full(nc, rest)
     m, h, n = np.full(nc, m0), np.full(nc, h0), np.full(nc, n0)
@@ -276,11 +275,11 @@ def sim_cable(
     cross = np.full(nc, np.nan)
     peak = v.copy()
     dvdt = np.full(nc, -np.inf)
-    ena, ek, _ = membrane.reversal_mv
-    thr = DETECT_MV + membrane.v_shift_mv
+    thr = state.detect_mv
     run = _kernel.run_numba if backend == "numba" else _kernel.run_numpy
-    run(v, m, h, n, c_nf, gna, gk, gl, el, ga, ena, ek, membrane.v_shift_mv, cable.phi, dt, 0,
-        stim, rec_idx, rec, snap_every, snaps, thr, cross, peak, dvdt)  # fmt: skip
+    run(v, m, h, n, c_nf, gna, gk, gl, el, ga, state.e_na_mv, state.e_k_mv,
+        state.rate_reference_mv, cable.phi, dt, 0, stim, rec_idx, rec, snap_every, snaps, thr,
+        cross, peak, dvdt, state.model_id)  # fmt: skip
     return CableRun(
         cable=cable,
         t_ms=np.arange(n_steps + 1) * dt,

@@ -51,8 +51,16 @@ from typing import Any
 
 import numpy as np
 
-from v1lab._validate import ParameterError, check_int, check_number
-from v1lab.cells.hh_kinetics import HHParameters, check_params, compute_resting_potential
+from v1lab._validate import ParameterError, check_choice, check_int, check_number
+from v1lab.axon.nodes import (
+    NODE_MODELS,
+    SPEED_VS_HH,
+    CRRSSParameters,
+    membrane_state,
+    node_model_name,
+    rate_factor,
+)
+from v1lab.cells.hh_kinetics import HHParameters, check_params
 
 __all__ = [
     "HH1952_AXON",
@@ -109,8 +117,9 @@ class Cable:
         Temperature of the kinetics (Q10 scaling from 6.3 °C as HH 1952); 0–45 °C (the
         membrane's own 30 °C limit is lifted because a travelling wave's heat block is
         one of the things measured here).
-    membrane : HHParameters
-        Reversal potentials, Q10 and the potential reference of the excitable membrane.
+    membrane : HHParameters or CRRSSParameters
+        Reversal potentials, Q10 and the potential reference of the excitable membrane
+        (:mod:`v1lab.axon.nodes`).
     is_node : ndarray of bool (n,)
         Compartments that are nodes of Ranvier (myelinated fibres); all False otherwise.
     kind : str
@@ -129,7 +138,7 @@ class Cable:
     e_l_mv: np.ndarray
     ra_ohm_cm: float
     temperature_c: float
-    membrane: HHParameters
+    membrane: HHParameters | CRRSSParameters
     is_node: np.ndarray
     kind: str = "unmyelinated"
     info: dict[str, Any] = field(default_factory=dict)
@@ -146,8 +155,13 @@ class Cable:
 
     @property
     def phi(self) -> float:
-        """Temperature factor of the gating rates, ``q10 ** ((T − 6.3) / 10)``."""
-        return self.membrane.q10 ** ((self.temperature_c - 6.3) / 10.0)
+        """Temperature factor of the gating rates (HH: ``q10 ** ((T − 6.3) / 10)``)."""
+        return rate_factor(self.membrane, self.temperature_c)
+
+    @property
+    def speed(self) -> float:
+        """How much faster than HH 1952's at 6.3 °C the rates are (sets the step bound)."""
+        return self.phi * SPEED_VS_HH[node_model_name(self.membrane)]
 
     @property
     def node_index(self) -> np.ndarray:
@@ -284,6 +298,7 @@ def make_myelinated_axon(
     segments_per_internode: int = 9,
     temperature_c: float = MOORE_1978["temperature_c"],
     membrane: HHParameters | None = None,
+    node_model: str = "hh",
 ) -> Cable:
     """A myelinated fibre: HH nodes of Ranvier joined by passive myelinated internodes.
 
@@ -312,7 +327,12 @@ def make_myelinated_axon(
         membrane charging a 1-mm internode) the spike fails above ~20 °C
         (:func:`v1lab.axon.sweeps.compute_velocity_vs_temperature`).
     membrane : HHParameters, optional
-        The nodal membrane; default the HH 1952 set.
+        The nodal HH membrane; default the HH 1952 set.
+    node_model : {'hh', 'crrss'}, default 'hh'
+        The nodes' membrane (:mod:`v1lab.axon.nodes`): ``'crrss'`` is the mammalian node
+        (its own densities and 2.5 µF/cm²; ``membrane`` must then be None). The
+        internodal axolemma under the myelin keeps ``cm_uf_cm2`` and the HH leak
+        (0.3 mS/cm²), both divided by the insulation.
 
     Examples
     --------
@@ -332,10 +352,20 @@ def make_myelinated_axon(
         raise ParameterError(
             "segments_per_internode", k, "expected an odd number (one compartment mid-internode)"
         )
-    membrane = check_params(membrane)
+    node_model = check_choice("node_model", node_model, NODE_MODELS)
+    axolemma = HHParameters()
+    if node_model == "crrss":
+        if membrane is not None:
+            raise ParameterError("membrane", membrane, "expected None with node_model 'crrss'")
+        membrane = CRRSSParameters()
+        node_cm = membrane.c_m_uf_cm2
+    else:
+        membrane = check_params(membrane)
+        node_cm = cm
+        axolemma = membrane
     n = n_nodes + n_int * k
     _check_count("n_nodes", n)
-    rest = compute_resting_potential(membrane)
+    rest = membrane_state(membrane).rest_mv
     is_node = np.zeros(n, dtype=bool)
     is_node[:: k + 1] = True
     length = np.empty(n)
@@ -350,14 +380,18 @@ def make_myelinated_axon(
     g_k[is_node] = membrane.g_k_ms_cm2
     e_l = np.full(n, rest)
     e_l[is_node] = membrane.reversal_mv[2]
+    c_m = cm / insul_c
+    c_m[is_node] = node_cm
+    g_l = axolemma.g_l_ms_cm2 / insul_c
+    g_l[is_node] = membrane.g_l_ms_cm2
     return Cable(
         x_um=0.5 * (edges[:-1] + edges[1:]),
         length_um=length,
         diameter_um=np.full(n, d),
-        cm_uf_cm2=cm / insul_c,
+        cm_uf_cm2=c_m,
         g_na_ms_cm2=g_na,
         g_k_ms_cm2=g_k,
-        g_l_ms_cm2=membrane.g_l_ms_cm2 / insul_c,
+        g_l_ms_cm2=g_l,
         e_l_mv=e_l,
         ra_ohm_cm=ra,
         temperature_c=t,
@@ -374,5 +408,6 @@ def make_myelinated_axon(
             "myelin_insulation": float(np.median(insul)),
             "segments_per_internode": k,
             "temperature_c": t,
+            "node_model": node_model,
         },
     )

@@ -45,6 +45,7 @@ import numpy as np
 
 from v1lab._validate import ParameterError, check_bool, check_choice, check_int, check_number
 from v1lab.axon.cable import CableRun, check_run_settings, sim_cable
+from v1lab.axon.clinic import MEDIAN_MOTOR_LLN_M_S, classify_velocity
 from v1lab.axon.figures import (
     plot_lesion_traces,
     plot_snapshots,
@@ -79,6 +80,7 @@ _AXON_KEYS = {
         "internode_length_um",
         "myelin_insulation",
         "segments_per_internode",
+        "node_model",
     ),
 }
 _SECTIONS: dict[str, tuple[str, ...]] = {
@@ -86,8 +88,11 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
     "sweeps": ("diameters_um", "internode_lengths_um", "temperatures_c", "dt_us"),
     "lesions": ("myelin_divisors", "n_internodes", "find_block"),
     "sound": ("enabled", "fs_hz", "repeats", "period_s", "electrodes"),
+    "clinic": ("lower_limit_m_s", "myelin_insulations"),
 }
 _TOP = ("lab", "description", "name", "axon", *_SECTIONS)
+# A clinic fibre slower than this is not waited for: reported as conduction block.
+_SLOWEST_M_S = 5.0
 
 #: HH 1952's velocities for their axon at 18.5 °C (m/s): the exact travelling wave of
 #: their equations, their hand computation (K = 10.47 /ms) and the fibre's measurement.
@@ -224,10 +229,32 @@ def load_lab_protocol(data: Mapping[str, Any]) -> dict[str, Any]:
                 "sound.period_s", sound.get("period_s", 0.5), lo=0.05, hi=10.0, unit="s"
             ),
         }
+    clinic = _section(data, "clinic", _SECTIONS["clinic"])
+    plan_clinic = None
+    if clinic:
+        if len(electrodes_um) < 2:
+            raise ParameterError(
+                "run.electrodes_mm", electrodes_mm, "the clinic needs two electrodes"
+            )
+        insul = clinic.get("myelin_insulations", [])
+        if insul and kind != "myelinated":
+            raise ParameterError(
+                "clinic.myelin_insulations", insul, "needs a myelinated axon (axon.kind)"
+            )
+        lln = clinic.get("lower_limit_m_s", MEDIAN_MOTOR_LLN_M_S)
+        plan_clinic = {
+            "lower_limit_m_s": check_number("clinic.lower_limit_m_s", lln, lo=1, hi=200),
+            "myelin_insulations": (
+                _number_list("clinic.myelin_insulations", insul, lo=1, hi=1e5, max_len=8)
+                if insul
+                else []
+            ),
+        }
     return {
         "kind": kind,
         "axon": axon,
         "cable": cable,
+        "clinic": plan_clinic,
         "run": {
             "duration_ms": duration,
             "dt_us": dt_us,
@@ -347,7 +374,48 @@ def _simulate(plan: dict[str, Any], say: Callable[[str], None]) -> dict[str, Any
         "curves": curves,
         "lesion_runs": lesion_runs,
         "lesion_table": lesion_table,
+        **_clinic(plan, run, rows, say),
     }
+
+
+def _clinic(
+    plan: dict[str, Any],
+    run: CableRun,
+    rows: list[tuple[str, float, str]],
+    say: Callable[[str], None],
+) -> dict[str, Any]:
+    """The nerve conduction study: the fibre, and the same fibre with thinner myelin."""
+    out: dict[str, Any] = {"clinic_table": {}, "clinic_runs": []}
+    clinic = plan["clinic"]
+    if clinic is None:
+        return out
+    lln = clinic["lower_limit_m_s"]
+    v = compute_electrode_velocity(run)
+    rows.append(("nerve conduction velocity (electrodes 0 to 1)", v, "m/s"))
+    rows.append((f"clinic: {classify_velocity(v, lln)} (lower limit {lln:g} m/s)", v, "m/s"))
+    insulations = clinic["myelin_insulations"]
+    if not insulations:
+        return out
+    geometry = {k: x for k, x in plan["axon"].items() if k != "myelin_insulation"}
+    settings = dict(plan["run"], snap_every=0)
+    settings["duration_ms"] = max(
+        settings["duration_ms"], 3.0 + plan["cable"].total_length_um * 1e-3 / _SLOWEST_M_S
+    )
+    velocities = []
+    for ins in insulations:
+        r = sim_cable(make_myelinated_axon(myelin_insulation=ins, **geometry), **settings)
+        out["clinic_runs"].append(r)
+        velocities.append(compute_electrode_velocity(r))
+        reading = classify_velocity(velocities[-1], lln)
+        say(f"clinic: myelin insulation {ins:g}: {velocities[-1]:.4g} m/s, {reading}")
+    vel = np.asarray(velocities)
+    out["clinic_table"] = {
+        "myelin_insulation": np.asarray(insulations, dtype=float),
+        "velocity_m_s": vel,
+        "percent_of_lower_limit": 100.0 * vel / lln,
+        "reading": np.array([classify_velocity(x, lln) for x in vel], dtype=object),
+    }
+    return out
 
 
 def _optimum_rows(
@@ -521,6 +589,8 @@ def run_lab_protocol(
             save_table_csv(tmp / f"velocity_vs_{key.rsplit('_', 1)[0]}.csv", cols)
         if result["lesion_table"]:
             save_table_csv(tmp / "lesions.csv", result["lesion_table"])
+        if result["clinic_table"]:
+            save_table_csv(tmp / "nerve_study.csv", result["clinic_table"])
         figs: dict[str, bytes] = {}
         fdir = tmp / "figures"
         figs["space-time"] = _save_figure(plot_space_time(run), fdir / "space_time.png")
@@ -549,6 +619,9 @@ def run_lab_protocol(
 
             (tmp / "sound").mkdir()
             save_wav(tmp / "sound" / "electrodes.wav", audio, plan["sound"]["fs_hz"])
+            if result["clinic_runs"]:
+                nerve = _clinic_audio(result["clinic_runs"], plan["sound"]["fs_hz"])
+                save_wav(tmp / "sound" / "nerve_study.wav", nerve, plan["sound"]["fs_hz"])
             wav = (tmp / "sound" / "electrodes.wav").read_bytes()
         write_atomic(
             tmp / "report.html", _report(name, plan["description"], result["rows"], figs, wav)
@@ -561,6 +634,19 @@ def run_lab_protocol(
 
         play_audio(audio, plan["sound"]["fs_hz"])
     return 0
+
+
+def _clinic_audio(runs: list[CableRun], fs_hz: int) -> np.ndarray:
+    """One left-right click pair per fibre of the study, a second apart (block: silence)."""
+    parts = []
+    for r in runs:
+        t0, t1 = (float(r.cross_ms[r.electrode_index[k]]) for k in (0, 1))
+        audio = np.zeros((fs_hz, 2), dtype=np.float32)
+        if np.isfinite(t0) and np.isfinite(t1):
+            clicks, _ = make_stereo_clicks(t0, t1, fs_hz, repeats=1, period_s=1.0)
+            audio[: min(fs_hz, len(clicks))] = clicks[:fs_hz]
+        parts.append(audio)
+    return np.concatenate(parts)
 
 
 def _toml_text(data: Mapping[str, Any]) -> str:

@@ -31,8 +31,9 @@ from typing import Any
 import numpy as np
 
 from v1lab._validate import ParameterError
-from v1lab.axon.cable import DETECT_MV, CableRun
+from v1lab.axon.cable import CableRun
 from v1lab.axon.geometry import Cable
+from v1lab.axon.nodes import CRRSSParameters, membrane_state
 from v1lab.cells import compute_resting_potential
 
 __all__ = ["load_neuron", "sim_neuron_cable"]
@@ -65,6 +66,8 @@ def _crossings(v: np.ndarray, t: np.ndarray, thr: float) -> np.ndarray:
 
 def _prepare(cable: Cable) -> tuple[Any, float]:
     """NEURON's ``h`` set for ``cable``: temperature, exact rates; and the resting potential."""
+    if isinstance(cable.membrane, CRRSSParameters):
+        raise ParameterError("node_model", "crrss", "NEURON has no built-in CRRSS node; use 'hh'")
     h = load_neuron()
     h.celsius = cable.temperature_c
     h.usetable_hh = 0
@@ -173,7 +176,7 @@ def _run(h, cable, *, duration_ms, dt_us, stim_na, stim_ms=0.1, electrodes_um=()
         timing["run_s"] = time.perf_counter() - tic
     v = np.array([np.asarray(vec)[: n_steps + 1] for vec in vecs])
     t = np.arange(n_steps + 1) * dt
-    thr = DETECT_MV + cable.membrane.v_shift_mv
+    thr = membrane_state(cable.membrane).detect_mv
     if segs:
         cross = _crossings(v, t, thr)
         rec = v[rec_idx] if rec_idx.size else np.zeros((0, n_steps + 1))

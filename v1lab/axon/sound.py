@@ -4,7 +4,7 @@
 membrane, :func:`v1lab.cells.make_hh_spike_waveform`) on the left channel when the spike
 crosses the first electrode and on the right when it crosses the second, repeated so the
 ear can lock on. The gap between the channels is the conduction delay, rounded to the
-nearest sample (so it equals distance ÷ velocity within one sample): a 1-cm gap on HH's
+nearest sample (so it equals distance ÷ velocity within half a sample): a 1-cm gap on HH's
 squid axon (18.7 m/s) is 0.53 ms, inside the range of interaural time differences the
 auditory system localises (up to ~0.7 ms; Blauert 1997), so the click moves across
 the head from left to right; at nerve scale (tens of cm) the delays of myelinated,
@@ -64,9 +64,11 @@ def make_stereo_clicks(
     amp = check_number("amplitude", amplitude, lo=0, hi=1)
     wave = make_hh_spike_waveform(fs)
     k0 = int(np.argmin(wave))  # the trough: the click's time
-    lead = 0.05  # s of silence before the first click
-    base = np.array([round((lead + t_l * 1e-3) * fs), round((lead + t_r * 1e-3) * fs)])
-    base -= min(base) - round(lead * fs)
+    lead = round(0.05 * fs)  # samples of silence before the first click
+    # The delay is rounded once, to the nearest sample (so within half a sample of the
+    # true one); the earlier click sits at ``lead``.
+    lag = round((t_r - t_l) * 1e-3 * fs)
+    base = np.array([lead + max(0, -lag), lead + max(0, lag)])
     n = round(repeats * period * fs) + wave.size + int(base.max())
     audio = np.zeros((n, 2), dtype=np.float32)
     step = round(period * fs)
