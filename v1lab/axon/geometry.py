@@ -17,15 +17,17 @@ array, and the solver (:mod:`v1lab.axon.cable`) never asks which kind of axon it
 
 The standard myelinated fibre
 -----------------------------
-:data:`MOORE_1978` gathers the defaults of :func:`make_myelinated_axon`, after the
-standard fibre of Moore, Joyner, Brill, Waxman & Najar-Joa (1978): axon diameter 10 µm,
-node of Ranvier 1 µm long with the HH 1952 membrane (at the nodes' full density),
-internodes 1 mm long (about 100 fibre diameters; Brill et al. 1977 showed the velocity
-is flat near there), axoplasm 100 Ω·cm, and myelin that divides the internodal
-capacitance and leak by 250 (about 125 lamellae, two membranes each). The ModelDB copy
-of that model (entry 9851) could not be read from the machine this module was written
-on: these values are the module's own statement of the fibre, and the comparison with
-NEURON (:mod:`v1lab.axon.reference`) builds the same fibre from the same numbers.
+:data:`MOORE_1978` gathers the defaults of :func:`make_myelinated_axon`, a fibre in the
+manner of Moore, Joyner, Brill, Waxman & Najar-Joa (1978) — HH nodes, passive
+internodes whose capacitance and leak the myelin divides: axon diameter 10 µm, nodes of
+Ranvier 1 µm long with the HH 1952 membrane, internodes 1 mm long (about 100 fibre
+diameters, the usual anatomical ratio), axoplasm 100 Ω·cm, myelin dividing the
+internodal capacitance and leak by 250 (about 125 lamellae, two membranes each), and
+6.3 °C, the squid kinetics' own temperature (this fibre fails above ~17 °C). These are
+this module's values: neither the paper's table nor its ModelDB copy (entry 9851) could
+be read from the machine this was written on, so the fibre is *not* claimed to be Moore
+et al.'s; the comparison with NEURON (:mod:`v1lab.axon.reference`) builds the same fibre
+from the same numbers.
 
 Units: positions and lengths µm, resistivity Ω·cm, densities µF/cm² and mS/cm²,
 potentials mV, temperature °C.
@@ -324,7 +326,7 @@ def make_myelinated_axon(
         Compartments per internode (odd, so one sits mid-internode).
     temperature_c : float, default 6.3
         The squid kinetics' own temperature: with these nodes (1 µm of HH 1952
-        membrane charging a 1-mm internode) the spike fails above ~20 °C
+        membrane charging a 1-mm internode) the spike fails between 15 and 18 °C
         (:func:`v1lab.axon.sweeps.compute_velocity_vs_temperature`).
     membrane : HHParameters, optional
         The nodal HH membrane; default the HH 1952 set.

@@ -44,7 +44,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from v1lab._validate import ParameterError, check_bool, check_choice, check_int, check_number
-from v1lab.axon.cable import CableRun, check_run_settings, sim_cable
+from v1lab.axon.cable import MAX_DT_PHI_US, CableRun, check_run_settings, sim_cable
 from v1lab.axon.clinic import MEDIAN_MOTOR_LLN_M_S, classify_velocity
 from v1lab.axon.figures import (
     plot_lesion_traces,
@@ -171,8 +171,9 @@ def load_lab_protocol(data: Mapping[str, Any]) -> dict[str, Any]:
     duration, dt_us, stim_ms, electrodes_um, snap_every = settings
 
     sweeps = _section(data, "sweeps", _SECTIONS["sweeps"])
+    dt_hi = MAX_DT_PHI_US / cable.speed
     sweep_dt = check_number(
-        "sweeps.dt_us", sweeps.pop("dt_us", 5.0), lo=0.1, hi=100.0 / cable.phi, unit="µs"
+        "sweeps.dt_us", sweeps.pop("dt_us", min(5.0, dt_hi)), lo=0.01, hi=dt_hi, unit="µs"
     )
     plan_sweeps: dict[str, list[float]] = {}
     bounds = {

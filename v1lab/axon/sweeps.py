@@ -130,7 +130,7 @@ def compute_velocity_vs_temperature(
     dt_phi_us: float = 5.0,
     **geometry: Any,
 ) -> np.ndarray:
-    """Velocity (m/s) at each temperature; the step is ``dt_phi_us / φ`` (same accuracy)."""
+    """Velocity (m/s) at each temperature; the step is ``dt_phi_us / φ`` (φ: Cable.speed)."""
     out = []
     for t in temperatures_c:
         if kind == "myelinated":
@@ -139,6 +139,6 @@ def compute_velocity_vs_temperature(
         else:
             cab = make_unmyelinated_axon(temperature_c=t, **geometry)
             dur = 1.5 + cab.total_length_um * 1e-3 / 5.0
-        run = sim_cable(cab, duration_ms=dur, dt_us=dt_phi_us / cab.phi)
+        run = sim_cable(cab, duration_ms=dur, dt_us=dt_phi_us / cab.speed)
         out.append(compute_velocity(run))
     return np.array(out)
