@@ -38,6 +38,7 @@ __all__ = [
     "load_npz",
     "load_nwb_tables",
     "remove_stale_temporary_folders",
+    "save_folder",
     "save_npz",
     "save_nwb",
     "save_run",
@@ -404,12 +405,43 @@ def save_run(
     recording : Recording
     folder : path
         Destination. It is built under a temporary name beside it and renamed into
-        place when complete.
+        place when complete (:func:`save_folder`).
     overwrite : bool
         Replace an existing folder (only after the new one is complete).
     extra : mapping of name to callable, optional
         More writers ``fn(recording, tmp_folder)`` (figures, metrics, audio); the name
         is used in error messages.
+
+    Raises
+    ------
+    RunFolderExistsError, RunFolderError
+        As :func:`save_folder`.
+    """
+    writers: dict[str, Callable[[Path], None]] = {
+        "protocol.toml": lambda tmp: write_atomic(
+            tmp / "protocol.toml", recording.protocol.to_toml()
+        ),
+        "recording.nwb": lambda tmp: save_nwb(recording, tmp / "recording.nwb"),
+        "recording.npz": lambda tmp: save_npz(recording, tmp / "recording.npz"),
+        "presentations.csv": lambda tmp: save_table_csv(
+            tmp / "presentations.csv", recording.presentations
+        ),
+    }
+    for name, writer in (extra or {}).items():
+        writers[name] = lambda tmp, writer=writer: writer(recording, tmp)
+    return save_folder(folder, writers, overwrite=overwrite)
+
+
+def save_folder(
+    folder: str | Path,
+    writers: Mapping[str, Callable[[Path], None]],
+    *,
+    overwrite: bool = False,
+) -> Path:
+    """Write a folder atomically: ``writers`` fill a temporary folder, renamed into place.
+
+    Each writer is ``fn(tmp_folder)``; its name is used in error messages
+    (``writing <name>``). Used by :func:`save_run` and by the labs' run folders.
 
     Raises
     ------
@@ -429,17 +461,9 @@ def save_run(
         tmp = folder.with_name(f".{folder.name}.{uuid.uuid4().hex}.tmp")
         tmp.mkdir()
         (tmp / OWNER_MARKER).write_text(json.dumps(_owner(folder)))
-        doing = "writing protocol.toml"
-        write_atomic(tmp / "protocol.toml", recording.protocol.to_toml())
-        doing = "writing recording.nwb"
-        save_nwb(recording, tmp / "recording.nwb")
-        doing = "writing recording.npz"
-        save_npz(recording, tmp / "recording.npz")
-        doing = "writing presentations.csv"
-        save_table_csv(tmp / "presentations.csv", recording.presentations)
-        for name, writer in (extra or {}).items():
+        for name, writer in writers.items():
             doing = f"writing {name}"
-            writer(recording, tmp)
+            writer(tmp)
         doing = "moving it into place"
         (tmp / OWNER_MARKER).unlink()
         if folder.exists():
