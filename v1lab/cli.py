@@ -20,12 +20,16 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
-from v1lab._validate import ParameterError
+from v1lab._validate import ParameterError, check_choice
 
 __all__ = ["main", "make_parser"]
 
 
 SPIKING_CHOICES = ("poisson", "lif", "hodgkin_huxley")
+
+#: Lab protocols: a protocol file whose top level says ``lab = "<kind>"`` is run by the
+#: ``run_lab_protocol`` of the package named here, not by the visual experiment.
+LABS = {"axon": "v1lab.axon", "synapse": "v1lab.synapse"}
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -256,11 +260,64 @@ def _error(exc: Exception, code: int) -> int:
     return code
 
 
+def _lab_data(name_or_path: str) -> tuple[str, dict[str, Any]] | None:
+    """``(path stem, data)`` of a lab protocol, or None for a visual one (or bad TOML,
+    which :func:`v1lab.protocol.load_protocol` then reports)."""
+    import tomllib
+
+    from v1lab.protocol import find_protocol
+
+    path = find_protocol(name_or_path)
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    if "lab" not in data:
+        return None
+    check_choice("lab", data["lab"], tuple(LABS))
+    return path.stem, data
+
+
+def _run_lab(args: argparse.Namespace, name: str, data: dict[str, Any], out: TextIO) -> int:
+    import importlib
+
+    from v1lab.io import RunFolderError, check_run_folder, default_run_folder
+
+    for option in ("seed", "spiking", "listen", "live", "mystery"):
+        if getattr(args, option) not in (None, False):
+            value = getattr(args, option)
+            raise ParameterError(f"--{option}", value, f"a {data['lab']} lab has no {option}")
+    folder = args.out if args.out is not None else default_run_folder(name)
+    lab = importlib.import_module(LABS[data["lab"]])
+    if args.check:
+        lab.load_lab_protocol(data)  # the whole file validated, nothing simulated
+        check_run_folder(folder, overwrite=args.overwrite)
+        if not args.quiet:
+            out.write(f"v1lab: {name} ({data['lab']} lab) is ready; it would write {folder}\n")
+        return 0
+    try:
+        code = lab.run_lab_protocol(
+            data, folder, name=name, overwrite=args.overwrite, play=args.play,
+            quiet=args.quiet, out=out,
+        )  # fmt: skip
+    except RunFolderError as exc:
+        if isinstance(exc, FileExistsError):
+            raise
+        return _error(exc, 1)
+    if code == 0:
+        out.write(f"{folder}\n" if args.quiet else f"Run folder: {folder}\n")
+    return code
+
+
 def _run(args: argparse.Namespace, out: TextIO) -> int:
     from v1lab.experiment import check_resources, estimate_memory_bytes, run_protocol
     from v1lab.io import RunFolderError, check_run_folder, default_run_folder
     from v1lab.plots.worker import start_figure_worker
 
+    lab = _lab_data(args.protocol)
+    if lab is not None:
+        return _run_lab(args, *lab, out)
     protocol = _load(args)
     folder = args.out if args.out is not None else default_run_folder(protocol.name)
     check_run_folder(folder, overwrite=args.overwrite)

@@ -33,7 +33,7 @@ from v1lab.axon.geometry import (
     make_myelinated_axon,
     make_unmyelinated_axon,
 )
-from v1lab.axon.lab import run_lab_protocol
+from v1lab.axon.lab import load_lab_protocol, run_lab_protocol
 from v1lab.axon.measure import compute_electrode_velocity, compute_velocity
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "CableRun",
     "compute_electrode_velocity",
     "compute_velocity",
+    "load_lab_protocol",
     "make_myelinated_axon",
     "make_unmyelinated_axon",
     "run_lab_protocol",
