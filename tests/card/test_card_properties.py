@@ -124,3 +124,34 @@ def test_band_properties_from_synthetic_orientation_responses():
     assert props["responsive_orientation"].tolist() == [1.0, 0.0]
     assert 20.0 <= props["orientation_bandwidth"][0] <= 25.0
     assert np.isnan(props["peak_spatial_frequency"]).all()  # that part was not run
+
+
+def test_size_tuning_is_read_at_the_direction_found_beforehand():
+    """A noisy bump at another direction of the size series does not become the peak."""
+    directions = np.arange(0.0, 360.0, 30.0)
+    diameters = np.array([0.5, 1.0, 2.0, 4.0])
+    # Orientation part: the cell prefers 90 deg.
+    ori = np.zeros((1, 1, directions.size))
+    ori[0, 0, 3] = 30.0
+    zeros = np.zeros_like(ori)
+    g_ori = GratingResponses(
+        {"spatial_frequency_cpd": np.array([1.0]), "direction_deg": directions},
+        ori, zeros, ori, ori, baseline=np.zeros(1),
+    )  # fmt: skip
+    # Size part: at 90 deg it peaks at 1 deg and falls to half (SI 0.5); at 240 deg a
+    # noise spike of 40 spikes/s at 0.5 deg would give SI 1.
+    dc = np.zeros((1, diameters.size, 1, directions.size))
+    dc[0, :, 0, 3] = [10.0, 20.0, 12.0, 10.0]
+    dc[0, :, 0, 8] = [40.0, 0.0, 0.0, 0.0]
+    g_size = GratingResponses(
+        {"aperture_radius_deg": diameters / 2, "spatial_frequency_cpd": np.array([1.0]),
+         "direction_deg": directions},
+        dc, np.zeros_like(dc), dc, dc, baseline=np.zeros(1),
+    )  # fmt: skip
+    props = compute_band_properties(
+        BandResponses(1.0, 1.0, np.arange(1), {"orientation": g_ori, "size": g_size})
+    )
+    assert props["surround_suppression_index"][0] == pytest.approx(0.5)
+    assert props["grating_summation_field"][0] == pytest.approx(1.0)
+    alone = compute_band_properties(BandResponses(1.0, 1.0, np.arange(1), {"size": g_size}))
+    assert alone["surround_suppression_index"][0] == pytest.approx(1.0)  # what it guards

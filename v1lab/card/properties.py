@@ -322,11 +322,28 @@ def _spatial_frequency(g: GratingResponses, out: dict[str, np.ndarray]) -> None:
         )
 
 
-def _size(g: GratingResponses, out: dict[str, np.ndarray]) -> None:
+def _preferred_direction(g: GratingResponses) -> np.ndarray:
+    """Each cell's preferred direction (deg) from a grating part: where its response peaks."""
+    both = _components(g)
+    directions = g.axes["direction_deg"]
+    return np.array([directions[_best(both[c])[-1]] for c in range(both.shape[0])])
+
+
+def _size(
+    g: GratingResponses, out: dict[str, np.ndarray], preferred_deg: np.ndarray | None = None
+) -> None:
+    """Size tuning at each cell's preferred direction, found beforehand in the orientation
+    part as Cavanaugh et al. (2002a) did: picking it from the size series' own maximum
+    would bias the peak, and so the suppression index, upwards by the noise."""
     diameters = 2.0 * g.axes["aperture_radius_deg"]
+    directions = g.axes["direction_deg"]
     both = _components(g)  # (cells, 2, n_size, n_sf, n_dir)
     for c in range(g.dc.shape[0]):
         comp, _, s, d = _best(both[c])
+        if preferred_deg is not None and np.isfinite(preferred_deg[c]):
+            gap = np.abs(np.mod(directions - preferred_deg[c] + 180.0, 360.0) - 180.0)
+            d = int(np.argmin(gap))
+            comp, _, s = _best(both[c][..., d])
         si, gsf, surround = compute_size_tuning(diameters, both[c, comp, :, s, d])
         out["surround_suppression_index"][c] = si
         out["grating_summation_field"][c] = gsf
@@ -354,7 +371,8 @@ def compute_band_properties(band: BandResponses) -> dict[str, np.ndarray]:
     if "spatial_frequency" in parts:
         _spatial_frequency(parts["spatial_frequency"], out)
     if "size" in parts:
-        _size(parts["size"], out)
+        preferred = _preferred_direction(parts["orientation"]) if "orientation" in parts else None
+        _size(parts["size"], out, preferred)
     maps = parts.get("spots")
     if maps is not None:
         out["on_off_correlation"][:] = compute_on_off_correlation(maps.on, maps.off)
