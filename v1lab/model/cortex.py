@@ -272,23 +272,6 @@ class V1Layer:
             sigma_across_deg=sigma_across[cell],
             sigma_along_deg=sigma_along[cell],
         )
-        # Balanced subregions: diffuse light over the whole field gives a simple cell
-        # little or no response, because its excitatory and inhibitory areas balance
-        # (Hubel & Wiesel 1959, 1962). A Gabor with a narrow envelope (Ringach's 2002
-        # round, one- or two-lobed fields, nx ~ 0.2) has a large mean; it is removed in
-        # the shape of the envelope, which leaves the many-lobed fields as they were.
-        for j in range(0, len(cell), _GABOR_BLOCK):
-            block = slice(j, j + _GABOR_BLOCK)
-            env = gabor(
-                lgn_positions_deg[:, 0:1], lgn_positions_deg[:, 1:2],
-                x0_deg=np.asarray(subs.x)[None, block], y0_deg=np.asarray(subs.y)[None, block],
-                orientation_deg=pop.orientation_deg[cell[block]][None, :],
-                spatial_frequency_cpd=0.0, phase_deg=0.0,
-                sigma_across_deg=sigma_across[cell[block]][None, :],
-                sigma_along_deg=sigma_along[cell[block]][None, :],
-            )  # fmt: skip
-            w = rf_weights[:, block]
-            w -= env * (w.sum(axis=0) / env.sum(axis=0))[None, :]
         dog_gain = compute_dog_gain(
             pop.spatial_frequency_cpd,
             center_sigma_deg=retina.center_sigma_deg,
