@@ -22,8 +22,9 @@ with τ ≈ 40 ms. Three membranes are offered (:data:`CELL_KINDS`):
   ``g_Kd = 6``, ``g_M = 0.075`` mS/cm², ``E_Na = 50``, ``E_K = −90``,
   ``E_L = −70.3`` mV. Their slice fit had a leak of 0.0205 mS/cm² (τm = 49 ms); here the
   leak is that of the passive cell above (τm = 20 ms), so the spiking cell and the
-  passive cell share their subthreshold integration, and the spike threshold
-  (≈ −53 mV for a brief input) is ~17 mV above rest.
+  passive cell share their subthreshold integration. It rests at −71.1 mV; the largest
+  synchronous AMPA input that leaves it silent peaks at −50 mV (24 unitary 1-mV inputs;
+  25 fire it), ~21 mV above rest.
 * ``"hh"`` — the project's Hodgkin–Huxley squid membrane (the densities, kinetics and
   temperature of :class:`~v1lab.cells.hh_kinetics.HHParameters`, its rates computed by
   :func:`~v1lab.cells.hh_kinetics.alpha_beta`) on the same compartment, to show the

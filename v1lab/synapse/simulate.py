@@ -256,8 +256,11 @@ def sim_synaptic_cell(
         if not np.isfinite(hold).all() or hold.min() < -120 or hold.max() > 40:
             raise ParameterError("holding_mv", holding_mv, "expected potentials in [-120, 40] mV")
         v0 = hold.copy()
-        inject = np.array([steady_current_pa(float(v), cell) for v in hold])
-    gates0 = np.array([steady_gates(float(v), cell) for v in v0]).reshape(n_trains, 4)
+    # The starting states, computed once per distinct starting potential.
+    starts, which = np.unique(v0, return_inverse=True)
+    gates0 = np.array([steady_gates(float(v), cell) for v in starts])[which]
+    if holding_mv is not None:
+        inject = np.array([steady_current_pa(float(v), cell) for v in starts])[which]
     rec_row = np.full(n_trains, -1, np.int64)
     rec_row[rec] = np.arange(rec.size)
     n_cols = (n_steps + every - 1) // every

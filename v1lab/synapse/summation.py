@@ -182,7 +182,8 @@ def fit_sigmoid(n_inputs: Any, p_spike: Any, n_trials: int) -> dict[str, float]:
         # log P = −log(1 + e^{−z}); log (1 − P) = −log(1 + e^{z})
         return float(np.sum(k * np.logaddexp(0, -z) + (n_trials - k) * np.logaddexp(0, z)))
 
-    start = np.array([float(np.interp(0.5, p, x)), 0.0])
+    # Start at the first N where P reaches 1/2, with a slope spanning a tenth of the range.
+    start = np.array([float(x[np.argmax(p >= 0.5)]), math.log(max(np.ptp(x), 1.0) / 10)])
     res = optimize.minimize(
         nll, start, method="Nelder-Mead", options={"xatol": 1e-8, "fatol": 1e-10}
     )
