@@ -65,7 +65,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from v1lab._validate import check_number
+from v1lab._validate import ParameterError, check_number
 from v1lab.cells import sim_poisson_dead_time
 from v1lab.model.retina import Retina, RetinaFilter
 from v1lab.model.stimulus import Stimulus, render_frames
@@ -259,9 +259,9 @@ def sim_lgn_to_cell(
     Returns the trace (train ``stimulus * n_trials + trial``, all recorded) and the LGN
     rates that drove it (n_frames, n_stimuli × n_inputs).
     """
-    durations = {round(s.duration_s, 9) for s in stimuli}
+    durations = sorted({round(s.duration_s, 9) for s in stimuli})
     if len(durations) != 1:
-        check_number("duration_s", float("nan"), unit="s; every stimulus the same length")
+        raise ParameterError("stimuli", durations, "expected one duration_s for every stimulus")
     n_in = inputs.columns.size
     n_stim = len(stimuli)
     rates = compute_lgn_rates(
