@@ -100,7 +100,7 @@ def run_brian2(
 ):
     """Build (timed) and run (timed by the binary) the same model on cpp_standalone."""
     import brian2 as b2
-    from brian2 import mV, ms, nS, pF
+    from brian2 import ms, mV, nS, pF
 
     from v1lab.synapse.cell import compute_rest_mv, steady_gates
 
@@ -165,7 +165,7 @@ def main() -> int:
     if not args.no_brian2:
         try:
             import brian2  # noqa: F401
-        except Exception as err:  # noqa: BLE001 - any import failure means "no Brian2 here"
+        except Exception as err:
             print(f"Brian2 not available ({type(err).__name__}: {err}); v1lab only")
         else:
             brian = True
