@@ -81,10 +81,7 @@ def run_trains(
         a = np.zeros(n_syn)
         b = np.zeros(n_syn)
         v = v0[k]
-        m = gates0[k, 0]
-        h = gates0[k, 1]
-        n = gates0[k, 2]
-        p = gates0[k, 3]
+        x = gates0[k].copy()  # m, h, n, p
         armed = v < detect_mv
         ptr = ev_ptr[k]
         end = ev_ptr[k + 1]
@@ -118,25 +115,18 @@ def run_trains(
                     g_tot += g_avg
                     ge += g_avg * syn_e[j]
             if active:
-                x = (v - table_lo) / table_step
-                if x < 0.0:
-                    x = 0.0
-                elif x > n_tab - 1.000001:
-                    x = n_tab - 1.000001
-                i = int(x)
-                fr = x - i
-                m = (table[i, 0] + fr * (table[i + 1, 0] - table[i, 0])) + (
-                    table[i, 1] + fr * (table[i + 1, 1] - table[i, 1])
-                ) * m
-                h = (table[i, 2] + fr * (table[i + 1, 2] - table[i, 2])) + (
-                    table[i, 3] + fr * (table[i + 1, 3] - table[i, 3])
-                ) * h
-                n = (table[i, 4] + fr * (table[i + 1, 4] - table[i, 4])) + (
-                    table[i, 5] + fr * (table[i + 1, 5] - table[i, 5])
-                ) * n
-                p = (table[i, 6] + fr * (table[i + 1, 6] - table[i, 6])) + (
-                    table[i, 7] + fr * (table[i + 1, 7] - table[i, 7])
-                ) * p
+                u = (v - table_lo) / table_step
+                if u < 0.0:
+                    u = 0.0
+                elif u > n_tab - 1.000001:
+                    u = n_tab - 1.000001
+                i = int(u)
+                fr = u - i
+                for q in range(4):
+                    lo = table[i, 2 * q] + table[i, 2 * q + 1] * x[q]
+                    hi = table[i + 1, 2 * q] + table[i + 1, 2 * q + 1] * x[q]
+                    x[q] = lo + fr * (hi - lo)
+                m, h, n, p = x[0], x[1], x[2], x[3]
                 gna = g_na * m * m * m * h
                 n2 = n * n
                 gk = g_k * n2 * n2 + g_m * p

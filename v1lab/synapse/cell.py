@@ -51,8 +51,9 @@ from functools import lru_cache
 import numpy as np
 from scipy import optimize
 
-from v1lab._validate import ParameterError, check_choice, check_number
+from v1lab._validate import ParameterError, check_choice
 from v1lab.cells.hh_kinetics import HHParameters, alpha_beta, check_params
+from v1lab.synapse._common import Bound, check_fields
 
 __all__ = [
     "CELL_KINDS",
@@ -116,33 +117,21 @@ class CellParameters:
 
     def __post_init__(self) -> None:
         check_choice("kind", self.kind, CELL_KINDS)
-        check_number("diameter_um", self.diameter_um, lo=1, hi=1000, unit="µm")
-        check_number("c_m_uf_cm2", self.c_m_uf_cm2, lo=0.1, hi=10, unit="µF/cm²")
-        check_number("g_leak_ms_cm2", self.g_leak_ms_cm2, lo=1e-4, hi=10, unit="mS/cm²")
-        for name in ("g_na_ms_cm2", "g_k_ms_cm2", "g_m_ms_cm2"):
-            check_number(name, getattr(self, name), lo=0, hi=1000, unit="mS/cm²")
-        for name in ("e_leak_mv", "e_na_mv", "e_k_mv", "v_t_mv"):
-            check_number(name, getattr(self, name), lo=-120, hi=80, unit="mV")
-        check_number("tau_max_ms", self.tau_max_ms, lo=1, hi=10_000, unit="ms")
         check_params(self.hh)
+        mv = Bound("number", -120, 80, "mV")
+        density = Bound("number", 0, 1000, "mS/cm²")
+        check_fields(self, {
+            "diameter_um": Bound("number", 1, 1000, "µm"),
+            "c_m_uf_cm2": Bound("number", 0.1, 10, "µF/cm²"),
+            "g_leak_ms_cm2": Bound("number", 1e-4, 10, "mS/cm²"),
+            "g_na_ms_cm2": density, "g_k_ms_cm2": density, "g_m_ms_cm2": density,
+            "e_leak_mv": mv, "e_na_mv": mv, "e_k_mv": mv, "v_t_mv": mv,
+            "tau_max_ms": Bound("number", 1, 10_000, "ms"),
+        })  # fmt: skip
         if self.kind == "rs" and not self.e_k_mv < self.e_leak_mv < self.e_na_mv:
             raise ParameterError(
                 "e_leak_mv", self.e_leak_mv, "expected e_k_mv < e_leak_mv < e_na_mv"
             )
-        for f in (
-            "diameter_um",
-            "c_m_uf_cm2",
-            "g_leak_ms_cm2",
-            "e_leak_mv",
-            "g_na_ms_cm2",
-            "g_k_ms_cm2",
-            "g_m_ms_cm2",
-            "e_na_mv",
-            "e_k_mv",
-            "v_t_mv",
-            "tau_max_ms",
-        ):
-            object.__setattr__(self, f, float(getattr(self, f)))
 
     # ---- the compartment in absolute units (pF, nS) ----------------------------------
 

@@ -19,6 +19,14 @@ from v1lab.synapse.simple_cell_lab import CF2000, CF2000_THRESHOLD_MV
 __all__ = ["make_lab_figures"]
 
 
+def _done(fig: Figure, *legend_axes: Any) -> Figure:
+    """Legends on ``legend_axes``, a tight layout, and the figure."""
+    for ax in legend_axes:
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
 def plot_spatial_summation(res: LabResult) -> Figure:
     fig = Figure(figsize=(9, 3.6))
     ax1, ax2 = fig.subplots(1, 2)
@@ -26,7 +34,6 @@ def plot_spatial_summation(res: LabResult) -> Figure:
     for row, k in zip(v, n, strict=True):
         ax1.plot(t * 1e3, row, label=f"N = {k}")
     ax1.set(xlabel="time (ms)", ylabel="V − rest (mV)", title="N synchronous unitary EPSPs")
-    ax1.legend(fontsize=7)
     tab = res.tables["spatial_summation"]
     ax2.plot(tab["n_inputs"], tab["linear_sum_mv"], "k--", label="linear sum")
     ax2.plot(
@@ -38,9 +45,7 @@ def plot_spatial_summation(res: LabResult) -> Figure:
     )
     ax2.plot(tab["n_inputs"], tab["peak_mv"], "o-", label="conductance synapses")
     ax2.set(xlabel="N inputs", ylabel="peak (mV)", title="Sublinear: the driving force shrinks")
-    ax2.legend(fontsize=7)
-    fig.tight_layout()
-    return fig
+    return _done(fig, ax1, ax2)
 
 
 def plot_temporal_summation(res: LabResult) -> Figure:
@@ -54,8 +59,7 @@ def plot_temporal_summation(res: LabResult) -> Figure:
         ylabel="peak (mV)",
         title="Temporal summation (τm = 20 ms)",
     )
-    fig.tight_layout()
-    return fig
+    return _done(fig)
 
 
 def plot_spike_probability(res: LabResult) -> Figure:
@@ -82,9 +86,7 @@ def plot_spike_probability(res: LabResult) -> Figure:
                 lw=1,
             )
     ax.set(xlabel="N unitary inputs", ylabel="P(spike)", title="Spikes from summed EPSPs")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    return fig
+    return _done(fig, ax)
 
 
 def plot_inhibition(res: LabResult) -> Figure:
@@ -97,9 +99,7 @@ def plot_inhibition(res: LabResult) -> Figure:
     ax.set(
         xlabel="time (ms)", ylabel="V − rest (mV)", title="Shunting and hyperpolarising inhibition"
     )
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    return fig
+    return _done(fig, ax)
 
 
 def plot_nmda(res: LabResult) -> Figure:
@@ -113,14 +113,11 @@ def plot_nmda(res: LabResult) -> Figure:
     ax1.set(
         xlabel="holding potential (mV)", ylabel="EPSP (mV)", title="EPSP against holding potential"
     )
-    ax1.legend(fontsize=7)
     v = np.linspace(h.min() - 10, 0, 200)
     ax2.plot(v, compute_mg_block(v), "k-", label="Jahr & Stevens 1990")
     ax2.plot(h, tab["measured_block"], "o", label="EPSP with / without Mg²⁺")
     ax2.set(xlabel="V (mV)", ylabel="unblocked fraction", title="The Mg²⁺ block")
-    ax2.legend(fontsize=7)
-    fig.tight_layout()
-    return fig
+    return _done(fig, ax1, ax2)
 
 
 def plot_inputs(res: LabResult) -> Figure:
@@ -149,8 +146,7 @@ def plot_inputs(res: LabResult) -> Figure:
                 )
         ax.set(xlabel="x (deg)", ylabel="y (deg)", title=f"LGN inputs: {name}", aspect="equal")
         ax.legend(fontsize=6)
-    fig.tight_layout()
-    return fig
+    return _done(fig)
 
 
 def plot_tuning(res: LabResult) -> Figure:
@@ -185,8 +181,7 @@ def plot_tuning(res: LabResult) -> Figure:
             f"{CF2000['vm_hwhh_deg'][0]:g}±{CF2000['vm_hwhh_deg'][1]:g}°",
             transform=ax2.transAxes, va="top", fontsize=7,
         )  # fmt: skip
-    fig.tight_layout()
-    return fig
+    return _done(fig)
 
 
 def plot_vm_to_rate(res: LabResult) -> Figure:
@@ -206,9 +201,7 @@ def plot_vm_to_rate(res: LabResult) -> Figure:
             )
     ax.axvline(CF2000_THRESHOLD_MV[0], color="0.6", ls=":", label="C&F 2000 threshold")
     ax.set(xlabel="Vm, spikes removed (mV)", ylabel="rate (spikes/s)", title="Vm → firing rate")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    return fig
+    return _done(fig, ax)
 
 
 def plot_example_vm(res: LabResult) -> Figure:
@@ -225,9 +218,7 @@ def plot_example_vm(res: LabResult) -> Figure:
         ylabel="Vm (mV)",
         title=f"{name}: the simple cell's membrane, drifting grating",
     )
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    return fig
+    return _done(fig, ax)
 
 
 _FIGURES: dict[str, list[tuple[str, Callable[[LabResult], Figure]]]] = {

@@ -65,10 +65,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from v1lab._validate import ParameterError, check_number
+from v1lab._validate import ParameterError
 from v1lab.cells import sim_poisson_dead_time
 from v1lab.model.retina import Retina, RetinaFilter
 from v1lab.model.stimulus import Stimulus, render_frames
+from v1lab.synapse._common import Bound, check_fields
 from v1lab.synapse.cell import CellParameters
 from v1lab.synapse.receptors import AMPA, GABA_A
 from v1lab.synapse.simulate import SynapticTrace, make_events, sim_synaptic_cell
@@ -117,16 +118,18 @@ class SimpleCellWiring:
     gain_hz: float = 150.0
 
     def __post_init__(self) -> None:
-        check_number("orientation_deg", self.orientation_deg, lo=-360, hi=360, unit="deg")
-        check_number("spatial_frequency_cpd", self.spatial_frequency_cpd, lo=0.05, hi=4)
-        check_number("phase_deg", self.phase_deg, lo=-360, hi=360, unit="deg")
-        check_number("sigma_deg", self.sigma_deg, lo=0.05, hi=3, unit="deg")
-        check_number("aspect", self.aspect, lo=1, hi=5)
-        check_number("p_max", self.p_max, lo=0, hi=1, lo_open=True)
-        check_number("unitary_epsp_mv", self.unitary_epsp_mv, lo=0.01, hi=5, unit="mV")
-        check_number("push_pull", self.push_pull, lo=0, hi=10)
-        check_number("spontaneous_hz", self.spontaneous_hz, lo=0, hi=100, lo_open=True, unit="Hz")
-        check_number("gain_hz", self.gain_hz, lo=0, hi=2000, lo_open=True, unit="Hz")
+        check_fields(self, {
+            "orientation_deg": Bound("number", -360, 360, "deg"),
+            "spatial_frequency_cpd": Bound("number", 0.05, 4, "cycles/deg"),
+            "phase_deg": Bound("number", -360, 360, "deg"),
+            "sigma_deg": Bound("number", 0.05, 3, "deg"),
+            "aspect": Bound("number", 1, 5),
+            "p_max": Bound("number", 0, 1, "", True),
+            "unitary_epsp_mv": Bound("number", 0.01, 5, "mV"),
+            "push_pull": Bound("number", 0, 10),
+            "spontaneous_hz": Bound("number", 0, 100, "Hz", True),
+            "gain_hz": Bound("number", 0, 2000, "Hz", True),
+        })  # fmt: skip
 
     def gabor(self, xy_deg: np.ndarray) -> np.ndarray:
         """The receptive field at positions ``xy_deg`` (n, 2), peak 1."""

@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from v1lab._validate import ParameterError, check_choice, check_int, check_number
+from v1lab._validate import ParameterError, check_choice, check_int
+from v1lab.synapse._common import Bound, check_fields
 from v1lab.synapse.cell import CELL_KINDS
 from v1lab.synapse.lgn import SimpleCellWiring
 
@@ -21,16 +22,7 @@ __all__ = ["EXPERIMENTS", "LabProtocol", "parse_lab_protocol"]
 EXPERIMENTS = ("synaptic_summation", "lgn_to_simple_cell")
 
 
-def _numbers(name: str, values: Any, *, lo: float, hi: float, unit: str = "") -> tuple:
-    if not isinstance(values, list | tuple) or not values:
-        raise ParameterError(name, values, "expected a non-empty list of numbers")
-    return tuple(check_number(name, v, lo=lo, hi=hi, unit=unit) for v in values)
-
-
-def _ints(name: str, values: Any, *, lo: int, hi: int) -> tuple:
-    if not isinstance(values, list | tuple) or not values:
-        raise ParameterError(name, values, "expected a non-empty list of whole numbers")
-    return tuple(check_int(name, v, lo=lo, hi=hi) for v in values)
+N, INT, NS, IS = "number", "int", "numbers", "ints"
 
 
 @dataclass(frozen=True)
@@ -42,15 +34,11 @@ class EPSPSpec:
     pair_intervals_ms: tuple = (0.0, 5.0, 10.0, 20.0, 40.0)
 
     def __post_init__(self) -> None:
-        check_number("unitary_mv", self.unitary_mv, lo=0.05, hi=5, unit="mV")
-        object.__setattr__(
-            self, "synchronous_n", _ints("synchronous_n", self.synchronous_n, lo=1, hi=500)
-        )
-        object.__setattr__(
-            self,
-            "pair_intervals_ms",
-            _numbers("pair_intervals_ms", self.pair_intervals_ms, lo=0, hi=500, unit="ms"),
-        )
+        check_fields(self, {
+            "unitary_mv": Bound(N, 0.05, 5, "mV"),
+            "synchronous_n": Bound(IS, 1, 500),
+            "pair_intervals_ms": Bound(NS, 0, 500, "ms"),
+        })  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -68,17 +56,17 @@ class SpikeProbabilitySpec:
     def __post_init__(self) -> None:
         if not isinstance(self.cells, list | tuple) or not self.cells:
             raise ParameterError("cells", self.cells, "expected a non-empty list of cell kinds")
-        for c in self.cells:
-            check_choice("cells", c, ("rs", "hh"))
-        object.__setattr__(self, "cells", tuple(self.cells))
-        check_int("n_max", self.n_max, lo=2, hi=1000)
-        check_int("n_step", self.n_step, lo=1, hi=100)
-        check_int("n_trials", self.n_trials, lo=2, hi=10_000)
         object.__setattr__(
-            self, "jitter_ms", _numbers("jitter_ms", self.jitter_ms, lo=0, hi=50, unit="ms")
+            self, "cells", tuple(check_choice("cells", c, ("rs", "hh")) for c in self.cells)
         )
-        check_number("p_release", self.p_release, lo=0, hi=1, lo_open=True)
-        check_number("amplitude_cv", self.amplitude_cv, lo=0, hi=3)
+        check_fields(self, {
+            "n_max": Bound(INT, 2, 1000),
+            "n_step": Bound(INT, 1, 100),
+            "n_trials": Bound(INT, 2, 10_000),
+            "jitter_ms": Bound(NS, 0, 50, "ms"),
+            "p_release": Bound(N, 0, 1, "", True),
+            "amplitude_cv": Bound(N, 0, 3),
+        })  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -90,11 +78,11 @@ class InhibitionSpec:
     hyperpolarising_e_rev_mv: float = -80.0
 
     def __post_init__(self) -> None:
-        check_int("excitatory_n", self.excitatory_n, lo=1, hi=500)
-        check_number("inhibitory_ns", self.inhibitory_ns, lo=0, hi=1000, unit="nS")
-        check_number(
-            "hyperpolarising_e_rev_mv", self.hyperpolarising_e_rev_mv, lo=-120, hi=-60, unit="mV"
-        )
+        check_fields(self, {
+            "excitatory_n": Bound(INT, 1, 500),
+            "inhibitory_ns": Bound(N, 0, 1000, "nS"),
+            "hyperpolarising_e_rev_mv": Bound(N, -120, -60, "mV"),
+        })  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -106,11 +94,11 @@ class NMDASpec:
     mg_mm: float = 1.0
 
     def __post_init__(self) -> None:
-        object.__setattr__(
-            self, "holding_mv", _numbers("holding_mv", self.holding_mv, lo=-120, hi=-1, unit="mV")
-        )
-        check_number("nmda_ns", self.nmda_ns, lo=0, hi=100, lo_open=True, unit="nS")
-        check_number("mg_mm", self.mg_mm, lo=0, hi=20, unit="mM")
+        check_fields(self, {
+            "holding_mv": Bound(NS, -120, -1, "mV"),
+            "nmda_ns": Bound(N, 0, 100, "nS", True),
+            "mg_mm": Bound(N, 0, 20, "mM"),
+        })  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -123,10 +111,13 @@ class RetinaSpec:
     lgn_spacing_deg: float = 0.15
 
     def __post_init__(self) -> None:
-        check_number("extent_deg", self.extent_deg, lo=1, hi=20, unit="deg")
-        check_number("pixels_per_deg", self.pixels_per_deg, lo=4, hi=32)
-        check_number("lgn_extent_deg", self.lgn_extent_deg, lo=0.4, hi=self.extent_deg, unit="deg")
-        check_number("lgn_spacing_deg", self.lgn_spacing_deg, lo=0.05, hi=1, unit="deg")
+        check_fields(
+            self, {"extent_deg": Bound(N, 1, 20, "deg"), "pixels_per_deg": Bound(N, 4, 32)}
+        )
+        check_fields(self, {
+            "lgn_extent_deg": Bound(N, 0.4, self.extent_deg, "deg"),
+            "lgn_spacing_deg": Bound(N, 0.05, 1, "deg"),
+        })  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -141,26 +132,22 @@ class GratingsSpec:
     n_trials: int = 6
 
     def __post_init__(self) -> None:
-        object.__setattr__(
-            self,
-            "orientations_deg",
-            _numbers("orientations_deg", self.orientations_deg, lo=0, hi=180, unit="deg"),
-        )
+        check_fields(self, {
+            "orientations_deg": Bound(NS, 0, 180, "deg"),
+            "contrasts": Bound(NS, 0.01, 1),
+            "spatial_frequency_cpd": Bound(N, 0.05, 4),
+            "temporal_frequency_hz": Bound(N, 0.5, 20, "Hz"),
+            "duration_s": Bound(N, 0.5, 10, "s"),
+            "n_trials": Bound(INT, 1, 100),
+        })  # fmt: skip
         if len(self.orientations_deg) < 4:
             raise ParameterError(
-                "orientations_deg",
-                list(self.orientations_deg),
-                "expected >= 4 orientations (a tuning fit)",
+                "orientations_deg", list(self.orientations_deg), "expected >= 4 (a tuning fit)"
             )
-        object.__setattr__(self, "contrasts", _numbers("contrasts", self.contrasts, lo=0.01, hi=1))
-        check_number("spatial_frequency_cpd", self.spatial_frequency_cpd, lo=0.05, hi=4)
-        check_number("temporal_frequency_hz", self.temporal_frequency_hz, lo=0.5, hi=20, unit="Hz")
-        check_number("duration_s", self.duration_s, lo=0.5, hi=10, unit="s")
         if self.duration_s * self.temporal_frequency_hz < 2:
             raise ParameterError(
-                "duration_s", self.duration_s, "expected at least two grating cycles"
+                "duration_s", self.duration_s, "expected two grating cycles or more"
             )
-        check_int("n_trials", self.n_trials, lo=1, hi=100)
 
 
 @dataclass(frozen=True)
@@ -174,11 +161,13 @@ class SlitsSpec:
     n_trials: int = 5
 
     def __post_init__(self) -> None:
-        check_number("speed_deg_s", self.speed_deg_s, lo=0.5, hi=50, unit="deg/s")
-        check_number("length_deg", self.length_deg, lo=0.1, hi=10, unit="deg")
-        check_number("width_deg", self.width_deg, lo=0.05, hi=5, unit="deg")
-        check_number("contrast", self.contrast, lo=-1, hi=1)
-        check_int("n_trials", self.n_trials, lo=1, hi=100)
+        check_fields(self, {
+            "speed_deg_s": Bound(N, 0.5, 50, "deg/s"),
+            "length_deg": Bound(N, 0.1, 10, "deg"),
+            "width_deg": Bound(N, 0.05, 5, "deg"),
+            "contrast": Bound(N, -1, 1),
+            "n_trials": Bound(INT, 1, 100),
+        })  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -188,7 +177,7 @@ class CircuitsSpec:
     push_pull: tuple = (0.0, 2.0)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "push_pull", _numbers("push_pull", self.push_pull, lo=0, hi=10))
+        check_fields(self, {"push_pull": Bound(NS, 0, 10)})
 
 
 _SECTIONS: dict[str, dict[str, type]] = {
