@@ -54,6 +54,9 @@ def run_trains(
     ev_kind,
     ev_w,
     i_inject,
+    drive_g,
+    drive_every,
+    drive_e,
     rec_row,
     rec_every,
     v_rec,
@@ -67,8 +70,10 @@ def run_trains(
 
     ``syn_mode``: 0 conductance, 1 conductance with the Mg²⁺ block, 2 current-based
     (driving force fixed at ``v_fixed``). ``i_inject`` (pA, per train) is a constant
-    holding current. ``rec_row[k] >= 0`` records train k's V (and each receptor's
-    conductance) every ``rec_every`` steps into that row.
+    holding current. ``drive_g`` (nS; shape (n_trains or 1, n_samples)) is a given
+    conductance reversing at ``drive_e``, held for ``drive_every`` steps per sample.
+    ``rec_row[k] >= 0`` records train k's V (and each receptor's conductance) every
+    ``rec_every`` steps into that row.
     """
     n_trains = v0.shape[0]
     n_syn = syn_f.shape[0]
@@ -88,6 +93,8 @@ def run_trains(
         n_spk = 0
         row = rec_row[k]
         inj = i_inject[k]
+        d_row = int(k) * int(drive_g.shape[0] > 1)  # one row for all trains, or one each
+        n_drive = drive_g.shape[1]
         for s in range(n_steps):
             while ptr < end and ev_step[ptr] <= s:
                 j = ev_kind[ptr]
@@ -102,6 +109,12 @@ def run_trains(
                     g_rec[row, j, col] = b[j] - a[j]
             g_tot = g_l
             ge = g_l * e_l + inj
+            if n_drive > 0:
+                di = s // drive_every
+                if di < n_drive:
+                    gd = drive_g[d_row, di]
+                    g_tot += gd
+                    ge += gd * drive_e
             for j in range(n_syn):
                 g_avg = b[j] * syn_q2[j] - a[j] * syn_q1[j]
                 a[j] *= syn_d1[j]

@@ -221,6 +221,66 @@ def plot_example_vm(res: LabResult) -> Figure:
     return _done(fig, ax)
 
 
+def plot_receptor_potential(res: LabResult) -> Figure:
+    endings = res.traces["receptor"]
+    fig = Figure(figsize=(9, 3.4 * len(endings)))
+    axes = np.atleast_2d(fig.subplots(len(endings), 2))
+    for (ax1, ax2), (ending, t, v, ts, vs, amps, _) in zip(axes, endings, strict=True):
+        show = np.unique(np.linspace(0, amps.size - 1, 4).round().astype(int))
+        for k in show:
+            ax1.plot(t, v[k], label=f"{amps[k]:g} %")
+        ax2.plot(ts, vs[show[-1]], lw=0.6, color="k")
+        name = ending.replace("_", " ")
+        ax1.set(
+            xlabel="time (s)", ylabel="receptor potential (mV)", title=f"{name}: spikes blocked"
+        )
+        ax2.set(xlabel="time (s)", ylabel="V (mV)", title=f"{name}: {amps[show[-1]]:g} % stretch")
+    return _done(fig, *axes[:, 0])
+
+
+def plot_stretch_response(res: LabResult) -> Figure:
+    tab = res.tables["stretch_responses"]
+    fig = Figure(figsize=(9, 3.6))
+    ax1, ax2 = fig.subplots(1, 2)
+    for ending in np.unique(tab["ending"]):
+        sel = tab["ending"] == ending
+        name = str(ending).replace("_", " ")
+        line = ax1.plot(
+            tab["stretch_pct"][sel],
+            tab["peak_receptor_potential_mv"][sel],
+            "o-",
+            label=f"{name}: peak",
+        )[0]
+        ax1.plot(
+            tab["stretch_pct"][sel],
+            tab["sustained_receptor_potential_mv"][sel],
+            "s--",
+            mfc="none",
+            color=line.get_color(),
+            label=f"{name}: end of hold",
+        )
+        ax2.plot(
+            tab["stretch_pct"][sel],
+            tab["onset_spikes"][sel],
+            "o-",
+            color=line.get_color(),
+            label=f"{name}: first 100 ms (spikes)",
+        )
+        ax2.plot(
+            tab["stretch_pct"][sel],
+            tab["sustained_rate_hz"][sel],
+            "s--",
+            mfc="none",
+            color=line.get_color(),
+            label=f"{name}: hold (spikes/s)",
+        )
+    ax1.set(
+        xlabel="stretch (% strain)", ylabel="receptor potential (mV)", title="Graded with stretch"
+    )
+    ax2.set(xlabel="stretch (% strain)", ylabel="spikes", title="Transient and sustained firing")
+    return _done(fig, ax1, ax2)
+
+
 _FIGURES: dict[str, list[tuple[str, Callable[[LabResult], Figure]]]] = {
     "synaptic_summation": [
         ("spatial_summation", plot_spatial_summation),
@@ -234,6 +294,10 @@ _FIGURES: dict[str, list[tuple[str, Callable[[LabResult], Figure]]]] = {
         ("orientation_tuning", plot_tuning),
         ("vm_to_rate", plot_vm_to_rate),
         ("example_vm", plot_example_vm),
+    ],
+    "touch_receptor": [
+        ("receptor_potential", plot_receptor_potential),
+        ("stretch_response", plot_stretch_response),
     ],
 }
 

@@ -2,9 +2,9 @@
 
 :func:`run_lab_protocol` validates the whole protocol (:mod:`v1lab.synapse.spec`), runs
 its experiment (:mod:`v1lab.synapse.summation_lab`,
-:mod:`v1lab.synapse.simple_cell_lab`) and writes the run folder atomically
-through :func:`v1lab.io.save_run` (assembled in a temporary folder, renamed into place
-when complete; an existing folder replaced only with ``overwrite``):
+:mod:`v1lab.synapse.simple_cell_lab`, :mod:`v1lab.synapse.touch_lab`) and writes the run
+folder atomically through :func:`v1lab.io.save_run` (assembled in a temporary folder,
+renamed into place when complete; an existing folder replaced only with ``overwrite``):
 
 * ``protocol.toml`` — the resolved protocol (seed included; rerunning it reproduces the run);
 * ``recording.nwb`` / ``recording.npz`` / ``presentations.csv`` — the cortical cell's
@@ -29,12 +29,14 @@ from v1lab.synapse._common import LabResult
 from v1lab.synapse.simple_cell_lab import run_lgn_to_simple_cell
 from v1lab.synapse.spec import LabProtocol, parse_lab_protocol
 from v1lab.synapse.summation_lab import run_synaptic_summation
+from v1lab.synapse.touch_lab import run_touch_receptor
 
 __all__ = ["run_lab_protocol"]
 
 _RUNNERS = {
     "synaptic_summation": run_synaptic_summation,
     "lgn_to_simple_cell": run_lgn_to_simple_cell,
+    "touch_receptor": run_touch_receptor,
 }
 
 

@@ -162,6 +162,31 @@ def _receptor_arrays(receptors: Sequence[Any], dt: float) -> dict[str, np.ndarra
     }
 
 
+def _check_drive(drive_ns: Any, drive_dt_ms: Any, dt: float, n_trains: int):
+    """The drive conductance as a C-contiguous 2-D array, and the steps per sample."""
+    if drive_ns is None:
+        return np.zeros((1, 0)), 1
+    try:
+        drive = np.ascontiguousarray(np.asarray(drive_ns, dtype=np.float64))
+    except (TypeError, ValueError):
+        raise ParameterError("drive_ns", drive_ns, "expected a numeric 2-D array (nS)") from None
+    if drive.ndim != 2 or drive.shape[0] not in (1, n_trains) or drive.shape[1] < 1:
+        raise ParameterError(
+            "drive_ns",
+            f"array of shape {drive.shape}",
+            f"expected shape (1 or {n_trains}, n_samples)",
+        )
+    if not np.isfinite(drive).all() or drive.min() < 0:
+        raise ParameterError(
+            "drive_ns", float(np.nanmin(drive)), "expected finite conductances >= 0 (nS)"
+        )
+    step = check_number("drive_dt_ms", drive_dt_ms, lo=dt, hi=1000, unit="ms")
+    every = round(step / dt)
+    if abs(every * dt - step) > 1e-9 * step:
+        raise ParameterError("drive_dt_ms", drive_dt_ms, f"expected a multiple of {dt:g} ms")
+    return drive, every
+
+
 def sim_synaptic_cell(
     cell: CellParameters,
     receptors: Sequence[Receptor] | Receptor,
@@ -174,6 +199,9 @@ def sim_synaptic_cell(
     holding_mv: Any = None,
     mg_mm: float = 1.0,
     current_based: Any = None,
+    drive_ns: Any = None,
+    drive_dt_ms: float | None = None,
+    drive_e_rev_mv: float = 0.0,
 ) -> SynapticTrace:
     """Simulate ``events.n_trains`` independent copies of ``cell`` driven by ``events``.
 
@@ -199,6 +227,10 @@ def sim_synaptic_cell(
     current_based : sequence of bool, optional
         Per receptor: inject ``g(t) (E_rev − V_rest)`` instead of ``g(t) (E_rev − V)`` —
         the same waveform with a fixed driving force, which sums exactly linearly.
+    drive_ns : array_like (n_trains or 1, n_samples), optional
+        A given conductance (nS, >= 0) — a receptor gated by something other than the
+        membrane potential (stretch) — held constant over samples of ``drive_dt_ms``
+        (a multiple of ``dt_ms``), reversing at ``drive_e_rev_mv``; 0 after its end.
 
     Returns
     -------
@@ -248,6 +280,8 @@ def sim_synaptic_cell(
             raise ParameterError("record", record, f"expected trains in [0, {n_trains - 1}]")
     rest = compute_rest_mv(cell)
     n_steps = round(duration_s * 1e3 / dt)
+    drive, drive_every = _check_drive(drive_ns, drive_dt_ms, dt, n_trains)
+    check_number("drive_e_rev_mv", drive_e_rev_mv, lo=-120, hi=80, unit="mV")
     if holding_mv is None:
         v0 = np.full(n_trains, rest)
         inject = np.zeros(n_trains)
@@ -295,6 +329,9 @@ def sim_synaptic_cell(
         events.receptor,
         events.weight_ns,
         inject,
+        drive,
+        drive_every,
+        float(drive_e_rev_mv),
         rec_row,
         every,
         v_rec,

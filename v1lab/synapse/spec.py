@@ -16,10 +16,11 @@ from v1lab._validate import ParameterError, check_choice, check_int
 from v1lab.synapse._common import Bound, check_fields
 from v1lab.synapse.cell import CELL_KINDS
 from v1lab.synapse.lgn import SimpleCellWiring
+from v1lab.synapse.touch import StretchReceptor
 
 __all__ = ["EXPERIMENTS", "LabProtocol", "parse_lab_protocol"]
 
-EXPERIMENTS = ("synaptic_summation", "lgn_to_simple_cell")
+EXPERIMENTS = ("synaptic_summation", "lgn_to_simple_cell", "touch_receptor")
 
 
 N, INT, NS, IS = "number", "int", "numbers", "ints"
@@ -180,7 +181,27 @@ class CircuitsSpec:
         check_fields(self, {"push_pull": Bound(NS, 0, 10)})
 
 
-_SECTIONS: dict[str, dict[str, type]] = {
+@dataclass(frozen=True)
+class StretchSpec:
+    """Ramp-and-hold stretches of the receptor ending."""
+
+    amplitudes_pct: tuple = (2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 15.0, 20.0)
+    ramp_ms: float = 10.0
+    hold_ms: float = 1000.0
+
+    def __post_init__(self) -> None:
+        check_fields(self, {
+            "amplitudes_pct": Bound(NS, 0, 100, "% strain"),
+            "ramp_ms": Bound(N, 0.1, 1000, "ms"),
+            "hold_ms": Bound(N, 600, 10_000, "ms"),
+        })  # fmt: skip
+
+
+#: A rapidly adapting ending: the curve shifts all the way, fast (Eyzaguirre & Kuffler
+#: 1955's fast-adapting stretch receptor fires only while the stretch changes).
+RAPIDLY_ADAPTING = {"g_max_ns": 20.0, "adapt_fraction": 1.0, "adapt_tau_ms": 40.0}
+
+_SECTIONS: dict[str, dict[str, type | tuple[type, dict[str, float]]]] = {
     "synaptic_summation": {
         "epsp": EPSPSpec,
         "spike_probability": SpikeProbabilitySpec,
@@ -193,6 +214,11 @@ _SECTIONS: dict[str, dict[str, type]] = {
         "circuits": CircuitsSpec,
         "gratings": GratingsSpec,
         "slits": SlitsSpec,
+    },
+    "touch_receptor": {
+        "stretch": StretchSpec,
+        "slowly_adapting": StretchReceptor,
+        "rapidly_adapting": (StretchReceptor, RAPIDLY_ADAPTING),
     },
 }
 
@@ -227,7 +253,8 @@ class LabProtocol:
         return header + dump_toml(self.to_dict())
 
 
-def _build(cls: type, data: Any, path: str) -> Any:
+def _build(spec: Any, data: Any, path: str) -> Any:
+    cls, defaults = spec if isinstance(spec, tuple) else (spec, {})
     if data is None:
         data = {}
     if not isinstance(data, Mapping):
@@ -240,7 +267,7 @@ def _build(cls: type, data: Any, path: str) -> Any:
             f"{path}.{key}", data[key], "unknown key; allowed: " + ", ".join(names)
         )
     try:
-        return cls(**data)
+        return cls(**{**defaults, **data})
     except ParameterError as err:
         raise err.with_prefix(path) from None
 
