@@ -173,7 +173,9 @@ class Release:
         Markram et al. (1997): failure rate 0.14 ± 0.17, i.e. ``p_release ≈ 0.86``.
     amplitude_cv : float, default 0.0
         Coefficient of variation of the amplitude of the successes (gamma distributed,
-        mean 1). Markram et al. (1997): CV 0.52 ± 0.37 (failures included).
+        mean 1). Markram et al. (1997) reported a CV of 0.52 ± 0.37; here it is applied
+        to the successes, so with failures the CV of all responses is larger
+        (``sqrt((1 + cv²) / p − 1)``: 0.69 for ``p = 0.86, cv = 0.52``).
     """
 
     p_release: float = 1.0
