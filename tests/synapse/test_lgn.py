@@ -10,12 +10,17 @@ from v1lab.model.retina import Retina, make_lgn_positions
 from v1lab.model.stimulus import Grating
 from v1lab.synapse import make_cell
 from v1lab.synapse.lgn import SimpleCellWiring, compute_lgn_rates, make_lgn_inputs, sim_lgn_to_cell
-from v1lab.synapse.responses import compute_grating_responses, compute_tuning_widths
+from v1lab.synapse.responses import (
+    compute_grating_responses,
+    compute_input_efficacy,
+    compute_tuning_widths,
+)
 
 RETINA = Retina(extent_deg=4.0, lgn_extent_deg=2.4, lgn_spacing_deg=0.15)
 POSITIONS = make_lgn_positions(2.4, 0.15)
 CELL = make_cell("rs")
 ORIS = np.arange(0.0, 180.0, 30.0)
+N_TRIALS = 8
 
 
 def _gratings(contrast=1.0, duration_s=1.0):
@@ -63,13 +68,19 @@ def tuning():
     for pp in (0.0, 2.0):
         wiring = SimpleCellWiring(unitary_epsp_mv=2.0, push_pull=pp)
         inp = make_lgn_inputs(wiring, POSITIONS, CELL, np.random.default_rng(0))
-        tr, _ = sim_lgn_to_cell(
-            _gratings(), inp, CELL, RETINA, n_trials=4, rng=np.random.default_rng(1), wiring=wiring
+        tr, _, spikes = sim_lgn_to_cell(
+            _gratings(),
+            inp,
+            CELL,
+            RETINA,
+            n_trials=N_TRIALS,
+            rng=np.random.default_rng(1),
+            wiring=wiring,
         )
         resp = compute_grating_responses(
             tr,
             n_stimuli=ORIS.size,
-            n_trials=4,
+            n_trials=N_TRIALS,
             pre_s=0.25,
             transient_s=0.25,
             temporal_frequency_hz=4.0,
@@ -77,6 +88,16 @@ def tuning():
         out[pp] = (
             resp,
             compute_tuning_widths(ORIS, resp["vm_response_mv"], resp["rate_response_hz"]),
+        )
+        out[pp, "efficacy"] = (
+            inp,
+            compute_input_efficacy(
+                spikes,
+                tr.spikes,
+                n_inputs=inp.columns.size,
+                n_trials=N_TRIALS,
+                excitatory=inp.receptor == 0,
+            ),
         )
     return out
 
@@ -105,6 +126,21 @@ def test_push_pull_removes_the_untuned_orthogonal_response(tuning):
     ff = tuning[0.0][0]["rate_response_hz"]
     pp = tuning[2.0][0]["rate_response_hz"]
     assert pp[0] / pp.max() < 0.5 * ff[0] / ff.max()
+
+
+@pytest.mark.slow
+def test_each_input_contributes_a_few_percent(tuning):
+    inp, eff = tuning[0.0, "efficacy"]
+    # contributions add up to about the whole: the cell has no other input
+    assert 0.5 < eff["contribution"].sum() < 2.0
+    assert 0.01 < np.mean(eff["contribution"]) < 0.06
+    # stronger (better overlapping) inputs are more effective: the heavier half's mean
+    # efficacy is above the lighter half's (SE of a half's mean ≈ 0.2 % with 8 trials)
+    w = inp.weight_ns[inp.receptor == 0]
+    order = np.argsort(w)
+    half = w.size // 2
+    light, heavy = eff["efficacy"][order[:half]].mean(), eff["efficacy"][order[half:]].mean()
+    assert heavy - light > 0.004
 
 
 def test_bad_wiring_is_refused_in_one_line():

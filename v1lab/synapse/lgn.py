@@ -256,11 +256,13 @@ def sim_lgn_to_cell(
     wiring: SimpleCellWiring,
     pre_s: float = 0.25,
     record_dt_ms: float = 0.1,
-) -> tuple[SynapticTrace, np.ndarray]:
+) -> tuple[SynapticTrace, np.ndarray, dict[str, np.ndarray]]:
     """Run every stimulus × trial: LGN spikes → synapses → the cortical cell.
 
-    Returns the trace (train ``stimulus * n_trials + trial``, all recorded) and the LGN
-    rates that drove it (n_frames, n_stimuli × n_inputs).
+    Returns the trace (train ``stimulus * n_trials + trial``, all recorded), the LGN
+    rates that drove it (n_frames, n_stimuli × n_inputs) and the LGN spikes as flat
+    arrays ``time_s``, ``train`` (the cortical train they reach) and ``input`` (index
+    into ``inputs``).
     """
     durations = sorted({round(s.duration_s, 9) for s in stimuli})
     if len(durations) != 1:
@@ -294,4 +296,5 @@ def sim_lgn_to_cell(
     trace = sim_synaptic_cell(
         cell, [AMPA, GABA_A], events, duration, record="all", record_dt_ms=record_dt_ms
     )
-    return trace, rates
+    spikes = {"time_s": lgn.times_s, "train": target, "input": which}
+    return trace, rates, spikes
