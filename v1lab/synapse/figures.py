@@ -242,38 +242,18 @@ def plot_stretch_response(res: LabResult) -> Figure:
     tab = res.tables["stretch_responses"]
     fig = Figure(figsize=(9, 3.6))
     ax1, ax2 = fig.subplots(1, 2)
-    for ending in np.unique(tab["ending"]):
+    curves = (
+        (ax1, "peak_receptor_potential_mv", "o-", "peak"),
+        (ax1, "sustained_receptor_potential_mv", "s--", "end of hold"),
+        (ax2, "onset_spikes", "o-", "first 100 ms (spikes)"),
+        (ax2, "sustained_rate_hz", "s--", "hold (spikes/s)"),
+    )
+    for k, ending in enumerate(np.unique(tab["ending"])):
         sel = tab["ending"] == ending
         name = str(ending).replace("_", " ")
-        line = ax1.plot(
-            tab["stretch_pct"][sel],
-            tab["peak_receptor_potential_mv"][sel],
-            "o-",
-            label=f"{name}: peak",
-        )[0]
-        ax1.plot(
-            tab["stretch_pct"][sel],
-            tab["sustained_receptor_potential_mv"][sel],
-            "s--",
-            mfc="none",
-            color=line.get_color(),
-            label=f"{name}: end of hold",
-        )
-        ax2.plot(
-            tab["stretch_pct"][sel],
-            tab["onset_spikes"][sel],
-            "o-",
-            color=line.get_color(),
-            label=f"{name}: first 100 ms (spikes)",
-        )
-        ax2.plot(
-            tab["stretch_pct"][sel],
-            tab["sustained_rate_hz"][sel],
-            "s--",
-            mfc="none",
-            color=line.get_color(),
-            label=f"{name}: hold (spikes/s)",
-        )
+        for ax, column, style, what in curves:
+            ax.plot(tab["stretch_pct"][sel], tab[column][sel], style, color=f"C{k}",
+                    mfc="none" if "--" in style else None, label=f"{name}: {what}")  # fmt: skip
     ax1.set(
         xlabel="stretch (% strain)", ylabel="receptor potential (mV)", title="Graded with stretch"
     )

@@ -104,7 +104,7 @@ def make_ramp_and_hold(
     --------
     >>> s = make_ramp_and_hold([10.0], ramp_ms=2, hold_ms=4, pre_ms=2, post_ms=2, dt_ms=1)
     >>> s[0].tolist()
-    [0.0, 0.0, 5.0, 10.0, 10.0, 10.0, 10.0, 10.0, 0.0, 0.0]
+    [0.0, 0.0, 0.0, 5.0, 10.0, 10.0, 10.0, 10.0, 0.0, 0.0]
     """
     amp = np.asarray(amplitudes_pct, dtype=np.float64).reshape(-1, 1)
     t = np.arange(round((pre_ms + ramp_ms + hold_ms + post_ms) / dt_ms)) * dt_ms
