@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import io
 
+import pytest
+
 from v1lab.cli import LABS, main
 
 
-def test_a_lab_protocol_is_checked_without_writing(tmp_path, capsys):
+@pytest.mark.parametrize(
+    ("name", "kind"), [("axon_conduction", "axon"), ("synaptic_summation", "synapse")]
+)
+def test_a_lab_protocol_is_checked_without_writing(tmp_path, capsys, name, kind):
     out = tmp_path / "run"
-    assert main(["--protocol", "axon_conduction", "--out", str(out), "--check"]) == 0
-    assert "axon lab" in capsys.readouterr().out
+    assert main(["--protocol", name, "--out", str(out), "--check"]) == 0
+    assert f"{kind} lab" in capsys.readouterr().out
     assert not out.exists()
 
 
