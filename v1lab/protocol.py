@@ -22,7 +22,7 @@ import math
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +32,8 @@ from v1lab._validate import ParameterError, check_bool, check_choice, check_int,
 from v1lab.model.distributions import SPECIES
 from v1lab.model.population import (
     CELL_TYPES,
-    DEFAULT_TYPE_FRACTIONS,
     DRAWN_MAX_RATE_HZ,
+    SPECIES_TYPE_FRACTIONS,
     Population,
     make_population,
     population_from_cells,
@@ -89,9 +89,7 @@ class PopulationSpec:
     """
 
     n_cells: int = 16
-    type_fractions: Mapping[str, float] = field(
-        default_factory=lambda: dict(DEFAULT_TYPE_FRACTIONS)
-    )
+    type_fractions: Mapping[str, float] | None = None
     center_deg: tuple[float, float] = (0.0, 0.0)
     rf_scatter_deg: float = 0.5
     spatial_frequency_cpd: float | None = None
@@ -125,6 +123,9 @@ class PopulationSpec:
                     "layout", self.layout, "an orientation map draws its cells; remove the cells"
                 )
             sheet_side(self.n_cells)
+        check_choice("species", self.species, SPECIES)
+        if self.type_fractions is None:  # the species' own mix
+            object.__setattr__(self, "type_fractions", dict(SPECIES_TYPE_FRACTIONS[self.species]))
         if not isinstance(self.type_fractions, Mapping):
             raise ParameterError(
                 "type_fractions", self.type_fractions, "expected a table of type = fraction"
@@ -146,7 +147,6 @@ class PopulationSpec:
             check_number(f"center_deg[{i}]", v, lo=-90, hi=90)
         object.__setattr__(self, "center_deg", tuple(float(v) for v in self.center_deg))
         check_number("rf_scatter_deg", self.rf_scatter_deg, lo=0, hi=45)
-        check_choice("species", self.species, SPECIES)
         if self.spatial_frequency_cpd is not None:
             check_number("spatial_frequency_cpd", self.spatial_frequency_cpd, lo=0.01, hi=32)
         if not isinstance(self.cells, Sequence) or isinstance(self.cells, str):

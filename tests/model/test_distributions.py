@@ -119,3 +119,15 @@ def test_a_protocol_names_its_species_and_the_resolved_toml_keeps_it():
     assert again == protocol
     with pytest.raises(ParameterError, match=r"population\.species.*'cat', 'macaque'"):
         parse_protocol({"name": "p", "population": {"species": "owl"}, "stimuli": flash})
+
+
+def test_each_species_draws_its_own_mix_of_cell_types():
+    rng = np.random.default_rng(8)
+    macaque = make_population(200, rng, species="macaque")
+    cat = make_population(200, rng)
+    assert "end_stopped" not in set(macaque.cell_type)  # the surround's strong end instead
+    assert np.sum(cat.cell_type == "end_stopped") == 30
+    spec = parse_protocol(
+        {"name": "p", "population": {"species": "macaque"}, "stimuli": [{"kind": "full_field"}]}
+    ).population
+    assert "end_stopped" not in spec.type_fractions

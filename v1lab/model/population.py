@@ -29,8 +29,10 @@ __all__ = [
     "CELL_TYPES",
     "DEFAULT_TYPE_FRACTIONS",
     "DRAWN_MAX_RATE_HZ",
+    "MACAQUE_TYPE_FRACTIONS",
     "MAX_SURROUND_STRENGTH",
     "R_MAX_RANGE_HZ",
+    "SPECIES_TYPE_FRACTIONS",
     "SUPPRESSION_INDEX_BINS",
     "SUPPRESSION_INDEX_COUNTS",
     "SURROUND_SCALE",
@@ -43,7 +45,7 @@ __all__ = [
 
 CELL_TYPES = ("simple", "complex", "ds_simple", "end_stopped")
 
-#: Default mix of cell types drawn by :func:`make_population` (cat area 17 has roughly
+#: Default mix of cell types drawn by :func:`make_population` for the cat (area 17 has roughly
 #: as many complex as simple cells; direction-selective and end-stopped cells are a
 #: minority; Hubel & Wiesel 1962, 1965; Gilbert 1977).
 DEFAULT_TYPE_FRACTIONS: dict[str, float] = {
@@ -51,6 +53,23 @@ DEFAULT_TYPE_FRACTIONS: dict[str, float] = {
     "complex": 0.3,
     "ds_simple": 0.15,
     "end_stopped": 0.15,
+}
+
+#: The macaque's mix: end-stopping is not a separate class but the strong end of the
+#: surround-suppression continuum (Cavanaugh, Bair & Movshon 2002a; Sceniak et al. 1999
+#: explain length tuning by the same surround), which every cell here has; the share
+#: the cat gives end-stopped cells goes to complex cells (Hubel & Wiesel 1968 found the
+#: monkey's hypercomplex cells complex-like).
+MACAQUE_TYPE_FRACTIONS: dict[str, float] = {
+    "simple": 0.4,
+    "complex": 0.45,
+    "ds_simple": 0.15,
+}
+
+#: Each species' default mix of cell types.
+SPECIES_TYPE_FRACTIONS: dict[str, dict[str, float]] = {
+    "cat": DEFAULT_TYPE_FRACTIONS,
+    "macaque": MACAQUE_TYPE_FRACTIONS,
 }
 
 #: The strongest surround a cell may have (the top of the ``surround_strength`` range).
@@ -235,7 +254,7 @@ def make_population(
     :mod:`v1lab.model.distributions`'. Distributions:
 
     * type: exactly ``round(fraction * n)`` cells of each type (largest remainders),
-      in random order; default fractions :data:`DEFAULT_TYPE_FRACTIONS`;
+      in random order; default fractions the species' (:data:`SPECIES_TYPE_FRACTIONS`);
     * RF position: Gaussian scatter of SD ``rf_scatter_deg`` about ``center_deg`` —
       RF scatter along a penetration is about one RF size (Hubel & Wiesel 1962);
     * orientation: uniform on [0°, 180°) (cat); De Valois, Yund & Hepler's (1982)
@@ -268,7 +287,7 @@ def make_population(
     """
     n_cells = check_int("n_cells", n_cells, lo=1, hi=1_000_000)
     species = check_choice("species", species, SPECIES)
-    fractions = dict(DEFAULT_TYPE_FRACTIONS if type_fractions is None else type_fractions)
+    fractions = dict(SPECIES_TYPE_FRACTIONS[species] if type_fractions is None else type_fractions)
     for name, value in fractions.items():
         check_choice("type_fractions", name, CELL_TYPES)
         check_number(f"type_fractions.{name}", value, lo=0)
