@@ -21,7 +21,9 @@ from v1lab.protocol import DEFAULT_PROTOCOL, load_protocol
 # 2026-12-07, after the layout (unchanged by it: 016f9936…, 15440 spikes) the cortex
 # changed (issue "One cortex for every experiment": linear LGN pool, drive in grating-
 # contrast units, extra-classical surround, LGN surround 0.55, trial gain fluctuation).
-DEFAULT_RUN_SHA256 = "76f4feb3e75b2c5950f6f99967171001deee437a4724456daba6b9fb8a94ac95"
+# Later the same day the resolved protocol stored in the NPZ gained population.species
+# (76f4feb3…, the same 15153 spikes: the cat's population is drawn as before).
+DEFAULT_RUN_SHA256 = "59095637cae9e23e0755d37ed3de3e81e17cf6b0f45d1cc729525a88ec74ddd9"
 DEFAULT_RUN_N_SPIKES = 15153
 
 

@@ -303,25 +303,23 @@ def make_population(
 
     simple_like = np.isin(types, ("simple", "ds_simple"))
     sf = draw_spatial_frequency(species, simple_like, rng, median_cpd=spatial_frequency_cpd)
-    envelope = draw_rf_envelope(species, n_cells, rng)
-    columns = dict(
-        cell_type=types,
-        x_deg=center_deg[0] + rng.normal(0.0, rf_scatter_deg, n_cells),
-        y_deg=center_deg[1] + rng.normal(0.0, rf_scatter_deg, n_cells),
-        orientation_deg=draw_orientation(species, n_cells, rng),
-        direction_sign=np.where(types == "ds_simple", rng.choice([-1, 1], n_cells), 0),
-        spatial_frequency_cpd=sf,
-        phase_deg=rng.uniform(0.0, 360.0, n_cells),
-        nx=envelope[0],
-        ny=envelope[1],
-        r_max_hz=rng.uniform(*R_MAX_RANGE_HZ, n_cells),
-        spontaneous_hz=np.where(
-            simple_like, rng.uniform(0.2, 2.0, n_cells), rng.uniform(1.0, 5.0, n_cells)
-        ),
-        exponent=rng.uniform(2.0, 3.0, n_cells),
-        c50=rng.uniform(0.1, 0.3, n_cells),
-        end_inhibition=np.where(types == "end_stopped", 0.5, 0.0),
+    # One draw after another in the order of earlier versions, so a cat population of
+    # a given seed is the same as theirs.
+    columns: dict[str, Any] = {"cell_type": types}
+    columns["x_deg"] = center_deg[0] + rng.normal(0.0, rf_scatter_deg, n_cells)
+    columns["y_deg"] = center_deg[1] + rng.normal(0.0, rf_scatter_deg, n_cells)
+    columns["orientation_deg"] = draw_orientation(species, n_cells, rng)
+    columns["direction_sign"] = np.where(types == "ds_simple", rng.choice([-1, 1], n_cells), 0)
+    columns["spatial_frequency_cpd"] = sf
+    columns["phase_deg"] = rng.uniform(0.0, 360.0, n_cells)
+    columns["nx"], columns["ny"] = draw_rf_envelope(species, n_cells, rng)
+    columns["r_max_hz"] = rng.uniform(*R_MAX_RANGE_HZ, n_cells)
+    columns["spontaneous_hz"] = np.where(
+        simple_like, rng.uniform(0.2, 2.0, n_cells), rng.uniform(1.0, 5.0, n_cells)
     )
+    columns["exponent"] = rng.uniform(2.0, 3.0, n_cells)
+    columns["c50"] = rng.uniform(0.1, 0.3, n_cells)
+    columns["end_inhibition"] = np.where(types == "end_stopped", 0.5, 0.0)
     # Drawn last, so the columns above are those of earlier versions for the same seed.
     suppression = draw_suppression_index(n_cells, rng)
     columns["surround_strength"] = surround_strength_for_index(suppression, columns["exponent"])
