@@ -167,7 +167,8 @@ def report_contrast(args: argparse.Namespace) -> None:
         means, variances = m["_means"].ravel(), m["_vars"].ravel()
         keep = means >= 2.0
         ffs.append(variances[keep] / means[keep])
-        slopes.append(np.polyfit(np.log(means[keep]), np.log(variances[keep]), 1)[0])
+        logs = keep & (variances > 0)  # the log of a zero variance is undefined
+        slopes.append(np.polyfit(np.log(means[logs]), np.log(variances[logs]), 1)[0])
     ratio = np.concatenate(ratios)
     print(
         f"contrast invariance: median HWHH(10 %)/HWHH(100 %) = {np.nanmedian(ratio):.2f} "
