@@ -93,7 +93,6 @@ def _row_by_row_nwb(recording, path):
     from datetime import UTC, datetime
 
     from pynwb import NWBHDF5IO, NWBFile
-
     from pynwb.misc import Units
 
     from v1lab.io import (
