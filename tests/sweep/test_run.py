@@ -205,7 +205,7 @@ def test_v1lab_sweep_writes_ordinary_run_folders(tiny, tmp_path, capsys):
     assert {"figures", "report.html", "metrics.csv", "recording.nwb"} <= {
         p.name for p in folder.iterdir()
     }
-    assert cli_main(argv + ["--quiet"]) == 0  # a rerun resumes: nothing to do
+    assert cli_main([*argv, "--quiet"]) == 0  # a rerun resumes: nothing to do
     assert capsys.readouterr().out == f"{out}\n"
 
 
@@ -228,8 +228,8 @@ def test_bad_input_is_one_line_and_writes_nothing(tiny, tmp_path, capsys, extra,
 
 def test_check_lists_the_points_and_runs_nothing(tiny, tmp_path, capsys):
     out = tmp_path / "sweep"
-    argv = ["sweep", "--protocol", str(tiny), "--out", str(out), "--check", *sum(
-        (["--set", a] for a in AXES), [])]  # fmt: skip
+    sets = [item for axis in AXES for item in ("--set", axis)]
+    argv = ["sweep", "--protocol", str(tiny), "--out", str(out), "--check", *sets]
     assert cli_main(argv) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("v1lab sweep: 4 points of tiny")

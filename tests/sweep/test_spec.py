@@ -85,7 +85,7 @@ def test_a_bad_point_is_refused_before_any_work_naming_point_and_field(tiny):
     with pytest.raises(ParameterError) as err:
         make_points(spec)
     assert str(err.value).startswith("sweep point 1 (population.n_cells=0): population.n_cells = 0")
-    with pytest.raises(ParameterError, match="spiking.modle"):
+    with pytest.raises(ParameterError, match=r"spiking\.modle"):
         make_points(make_sweep_spec(tiny, [parse_set("spiking.modle=lif")]))
 
 
