@@ -99,11 +99,12 @@ def make_sweep_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str], *, save_folder: SaveFolder, out: TextIO = sys.stdout) -> int:
+def main(argv: Sequence[str], *, save_folder: SaveFolder, out: TextIO | None = None) -> int:
     """``v1lab sweep …``; returns the exit code (0 done, 1 a point failed, 2 bad input).
 
     ``ParameterError`` and ``RunFolderError`` propagate to the caller's one-line report.
     """
+    out = sys.stdout if out is None else out
     args = make_sweep_parser().parse_args(list(argv))
     protocol, axes = (None, []) if args.file is None else load_sweep_file(args.file)
     protocol = args.protocol or protocol
