@@ -106,7 +106,7 @@ def test_units_resolution_is_the_simulation_step(model, step, tmp_path):
         subject = nwb.subject
         assert (subject.species, subject.sex, subject.age) == ("Felis catus", "U", "P1Y/")
         assert subject.subject_id == f"simulated-seed{data['seed']}"
-        assert nwb.session_id == f"hubel_wiesel_bars-seed{data['seed']}"
+        assert nwb.session_id == f"hubel-wiesel-bars-seed{data['seed']}"
         assert all(p.startswith("doi:10.") for p in nwb.related_publications)
     if step is None:  # continuous-time events: the float64 clock at the session's end
         assert resolution == np.spacing(recording.duration_s) and resolution < 1e-12

@@ -106,12 +106,13 @@ def make_nwb_subject(protocol: Any) -> Any:
 
 
 def make_nwb_session_id(protocol: Any) -> str:
-    """``<protocol>-seed<seed>``: the session's id (no slash, as DANDI requires).
+    """``<protocol>-seed<seed>`` in letters, digits and hyphens: the session's id.
 
-    ``dandi organize`` names a file from the subject and session ids, so a sweep's runs
-    of one protocol get distinct names (``docs/nwb.md``).
+    DANDI forbids slashes; ``dandi organize`` names a file
+    ``sub-<subject_id>_ses-<session_id>_….nwb`` and ``_`` separates those parts, so the
+    protocol's underscores become hyphens (``docs/field_tools.md``).
     """
-    return f"{protocol.name}-seed{protocol.seed}"
+    return f"{protocol.name.replace('_', '-')}-seed{protocol.seed}"
 
 
 def compute_spike_time_resolution_s(recording: Any) -> float:

@@ -235,3 +235,15 @@ def test_check_lists_the_points_and_runs_nothing(tiny, tmp_path, capsys):
     assert lines[0].startswith("v1lab sweep: 4 points of tiny")
     assert [line.strip() for line in lines[1:]] == NAMES
     assert not out.exists()
+
+
+def test_ctrl_c_keeps_the_complete_points_and_says_how_to_resume(tiny, tmp_path, capsys,
+                                                                 monkeypatch):  # fmt: skip
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("v1lab.sweep.run.run_sweep", interrupted)
+    argv = ["sweep", "--protocol", str(tiny), "--out", str(tmp_path / "s"), "--set", "seed=1"]
+    assert cli_main(argv) == 130
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "rerun the same command to resume" in err

@@ -50,6 +50,12 @@ __all__ = ["main", "make_sweep_parser", "run_sweep"]
 
 SaveFolder = Callable[..., Any]
 
+#: What Ctrl-C during a sweep prints (exit 130).
+INTERRUPTED = (
+    "v1lab sweep: interrupted; the complete points in {out} are kept (no half-written "
+    "point): rerun the same command to resume\n"
+)
+
 
 def make_sweep_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -126,16 +132,20 @@ def main(argv: Sequence[str], *, save_folder: SaveFolder, out: TextIO | None = N
             for point in points:
                 out.write(f"  {point.name}\n")
         return 0
-    rows = run_sweep(
-        spec,
-        args.out,
-        save_folder=save_data_folder if args.data_only else save_folder,
-        jobs=jobs,
-        scheduler=args.scheduler,
-        audio=not args.no_audio,
-        points=points,
-        progress=None if args.quiet else out,
-    )
+    try:
+        rows = run_sweep(
+            spec,
+            args.out,
+            save_folder=save_data_folder if args.data_only else save_folder,
+            jobs=jobs,
+            scheduler=args.scheduler,
+            audio=not args.no_audio,
+            points=points,
+            progress=None if args.quiet else out,
+        )
+    except KeyboardInterrupt:  # the complete points stay: they are what a rerun skips
+        sys.stderr.write(INTERRUPTED.format(out=args.out))
+        return 130
     failed = [r for r in rows if r["status"] != "done"]
     if args.quiet:
         out.write(f"{args.out}\n")
