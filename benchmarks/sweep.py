@@ -19,6 +19,7 @@ import argparse
 import csv
 import logging
 import math
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -38,7 +39,7 @@ def _index(out: Path) -> list[dict[str, str]]:
 
 def _measure(label: str, spec, out: Path, workers: int, save_folder, **engine) -> dict:
     tic = time.perf_counter()
-    rows = run_sweep(spec, out, save_folder=save_folder, **engine)
+    rows = run_sweep(spec, out, save_folder=save_folder, progress=sys.stdout, **engine)
     wall = time.perf_counter() - tic
     inside = [r["duration_s"] for r in rows if math.isfinite(r["duration_s"])]
     n = len(rows)
