@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import logging
 import math
 import sys
@@ -42,13 +43,15 @@ def _measure(label: str, spec, out: Path, workers: int, save_folder, **engine) -
     rows = run_sweep(spec, out, save_folder=save_folder, progress=sys.stdout, **engine)
     wall = time.perf_counter() - tic
     inside = [r["duration_s"] for r in rows if math.isfinite(r["duration_s"])]
+    records = [json.loads(p.read_text()) for p in sorted((out / ".sweep").glob("*.json"))]
+    cpu = sum(r["cpu_s"] for r in records) / len(records)
     n = len(rows)
     overhead = (wall * workers - sum(inside)) / n
     mean_point = sum(inside) / len(inside)
     return {
         "label": label, "wall_s": wall, "points_per_min": 60 * n / wall, "point_s": mean_point,
         "overhead_s": overhead, "overhead_pct": 100 * overhead / mean_point,
-        "done": sum(r["status"] == "done" for r in rows), "n": n,
+        "done": sum(r["status"] == "done" for r in rows), "n": n, "cpu_s": cpu,
     }  # fmt: skip
 
 
@@ -83,10 +86,11 @@ def main() -> None:
                                         save_folder, scheduler=cluster.scheduler_address))  # fmt: skip
             print(f"(Dask LocalCluster start-up, not counted below: {start:.1f} s)")
         print(f"{'engine':<30} {'wall s':>8} {'points/min':>11} {'point s':>8} "
-              f"{'overhead s/point':>17} {'% of a point':>13}")  # fmt: skip
+              f"{'overhead s/point':>17} {'% of a point':>13} {'CPU s/point':>12}")  # fmt: skip
         for r in results:
             print(f"{r['label']:<30} {r['wall_s']:>8.1f} {r['points_per_min']:>11.2f} "
                   f"{r['point_s']:>8.2f} {r['overhead_s']:>17.3f} {r['overhead_pct']:>12.1f}%"
+                  f" {r['cpu_s']:>12.2f}"
                   f"  ({r['done']}/{r['n']} done)")  # fmt: skip
         reference = _index(root / "j1")
         for name in ("j2", "dask") if not args.no_dask else ("j2",):

@@ -140,7 +140,7 @@ def run_point(task: PointTask, save_folder: Callable[..., Any]) -> dict[str, Any
     """
     from threadpoolctl import threadpool_limits
 
-    tic = time.perf_counter()
+    tic, cpu = time.perf_counter(), time.process_time()
     try:
         if is_point_complete(task.folder, task.protocol_toml):  # a rerun after a lost answer
             return {"index": task.index, "duration_s": math.nan}
@@ -150,10 +150,11 @@ def run_point(task: PointTask, save_folder: Callable[..., Any]) -> dict[str, Any
         save_folder(recording, Path(task.folder), audio=task.audio)
     except Exception as err:  # reported in sweep.csv; the other points go on
         return {"index": task.index, "error": " ".join(f"{type(err).__name__}: {err}".split())}
-    duration = time.perf_counter() - tic
-    record = {"duration_s": duration, "host": socket.gethostname(), "pid": os.getpid()}
+    duration, cpu = time.perf_counter() - tic, time.process_time() - cpu
+    record = {"duration_s": duration, "cpu_s": cpu, "host": socket.gethostname(),
+              "pid": os.getpid()}  # fmt: skip
     write_atomic(task.record, json.dumps(record))
-    return {"index": task.index, "duration_s": duration}
+    return {"index": task.index, "duration_s": duration, "cpu_s": cpu}
 
 
 def iter_joblib_results(
