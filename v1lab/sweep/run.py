@@ -293,7 +293,8 @@ def run_sweep(
                               f"FAILED: {result['error']}")  # fmt: skip
                 else:
                     duration = result["duration_s"]
-                    finish(point, "done", duration, f"done in {duration:.1f} s")
+                    took = f" in {duration:.1f} s" if math.isfinite(duration) else ""
+                    finish(point, "done", duration, f"done{took}")
         except WorkersLost as lost:
             if progress is not None:
                 progress.write(f"v1lab sweep: a worker died ({lost}); rerunning its points\n")
