@@ -18,7 +18,7 @@ import tomllib
 
 import numpy as np
 import pytest
-from _tiny import TINY
+from _sweep_tiny import TINY
 
 from v1lab._validate import ParameterError
 from v1lab.cli import main as cli_main

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from _tiny import TINY
+from _sweep_tiny import TINY
 
 from v1lab._validate import ParameterError
 from v1lab.sweep import load_sweep_file, make_points, make_sweep_spec, parse_set, set_path
