@@ -93,10 +93,22 @@ def _row_by_row_nwb(recording, path):
     from datetime import UTC, datetime
 
     from pynwb import NWBHDF5IO, NWBFile
+    from pynwb.misc import Units
 
-    from v1lab.io import UNIT_DESCRIPTIONS, _nwb_column_data, _trial_description
+    from v1lab.io import (
+        UNIT_DESCRIPTIONS,
+        UNITS_DESCRIPTION,
+        _nwb_column_data,
+        _trial_description,
+        compute_spike_time_resolution_s,
+    )
 
     nwb = NWBFile(session_description="x", identifier="x", session_start_time=datetime.now(UTC))
+    # The table's own settings, as a user of the row API passes them.
+    nwb.units = Units(
+        name="units", description=UNITS_DESCRIPTION,
+        resolution=compute_spike_time_resolution_s(recording),
+    )  # fmt: skip
     units = {k: _nwb_column_data(v) for k, v in recording.population.to_columns().items()}
     for name in units:
         nwb.add_unit_column(name=name, description=UNIT_DESCRIPTIONS.get(name, name))

@@ -165,6 +165,10 @@ def main(argv: list[str] | None = None) -> int:
                 from v1lab.card.run import main as card_main
 
                 return card_main(argv[1:])
+            if argv[:1] == ["sweep"]:  # `v1lab sweep …`: a parameter sweep (v1lab.sweep.run)
+                from v1lab.sweep import main as sweep_main
+
+                return sweep_main(argv[1:], save_folder=save_recording_folder)
             args = make_parser().parse_args(argv)
             out = sys.stdout
             if args.list:
