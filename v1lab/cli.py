@@ -161,6 +161,10 @@ def main(argv: list[str] | None = None) -> int:
                 from v1lab.card.run import main as card_main
 
                 return card_main(argv[1:])
+            if argv[:1] == ["learn"]:  # `v1lab learn …`: fields from natural images
+                from v1lab.learn.run import main as learn_main
+
+                return learn_main(argv[1:])
             args = make_parser().parse_args(argv)
             out = sys.stdout
             if args.list:
