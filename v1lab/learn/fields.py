@@ -137,15 +137,17 @@ def load_fields(path: str | Path) -> LearnedFields:
             sources = tuple(str(s) for s in data["sources"])
             fits = data["fits"] if "fits" in data.files else None
     except FileNotFoundError:
-        raise ParameterError("fields", str(p), "expected a fields file (no such file)") from None
+        raise ParameterError(
+            "fields", p.name, f"expected a fields file; {p} does not exist"
+        ) from None
     except (OSError, ValueError, KeyError) as exc:
         cause = " ".join(str(exc).split())[:80]
         raise ParameterError(
-            "fields", str(p), f"expected a fields file written by v1lab learn ({cause})"
+            "fields", p.name, f"expected a fields file written by v1lab learn; {p}: {cause}"
         ) from None
     n, s = fields.shape[0], settings.patch_px
     if fields.shape != (n, s, s) or (fits is not None and fits.shape != (n, len(FIT_COLUMNS))):
-        raise ParameterError("fields", str(p), "expected fields and fits of matching shapes")
+        raise ParameterError("fields", p.name, f"expected fields and fits of matching shapes: {p}")
     return LearnedFields(fields, settings, objective, sources, fits)
 
 

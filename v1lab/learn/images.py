@@ -85,12 +85,14 @@ def load_image_folder(folder: str | Path) -> list[np.ndarray]:
 
     path = Path(folder)
     if not path.is_dir():
-        why = "no such folder" if not path.exists() else "not a folder"
-        raise ParameterError("--images", str(path), f"expected a folder of images ({why})")
+        why = "does not exist" if not path.exists() else "is not a folder"
+        raise ParameterError("--images", path.name, f"expected a folder of images; {path} {why}")
     files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         listed = " ".join(IMAGE_SUFFIXES)
-        raise ParameterError("--images", str(path), f"expected image files ({listed}); none")
+        raise ParameterError(
+            "--images", path.name, f"expected image files ({listed}); {path} holds none"
+        )
     images = []
     for file in files:
         try:
@@ -98,11 +100,11 @@ def load_image_folder(folder: str | Path) -> list[np.ndarray]:
         except Exception as exc:  # any decoder's error: one line naming the file
             cause = " ".join(str(exc).split())[:80] or type(exc).__name__
             raise ParameterError(
-                "--images", str(file), f"expected a readable image ({cause})"
+                "--images", file.name, f"expected a readable image; {file}: {cause}"
             ) from None
         if img.ndim != 2 or min(img.shape) < MIN_SIDE_PX:
             raise ParameterError(
-                "--images", str(file), f"expected a 2-D image at least {MIN_SIDE_PX} px a side"
+                "--images", file.name, f"expected an image at least {MIN_SIDE_PX} px a side: {file}"
             )
         images.append(img)
     return images

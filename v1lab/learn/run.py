@@ -170,16 +170,16 @@ def _load_checkpoint(path: Path, settings: LearnSettings, sources: tuple[str, ..
     except (OSError, ValueError, KeyError) as exc:
         raise ParameterError(
             "checkpoint",
-            str(path),
-            f"expected a learning checkpoint (remove it to start "
-            f"afresh; {' '.join(str(exc).split())[:60]})",
+            path.name,
+            f"expected a learning checkpoint; remove {path} to start afresh "
+            f"({' '.join(str(exc).split())[:60]})",
         ) from None
     if saved != settings or saved_sources != sources:
         raise ParameterError(
             "checkpoint",
-            str(path),
-            "it was made with other options or images: run the same command to resume, "
-            "or remove it to start afresh",
+            path.name,
+            f"{path} was made with other options or images: run the same command to "
+            "resume, or remove it to start afresh",
         )
     return state
 
