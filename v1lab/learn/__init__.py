@@ -13,15 +13,18 @@ stage takes photographs and hands on learned fields, their Gabor fits and figure
 - :mod:`~v1lab.learn.ica` — FastICA on the same patches, the comparison model;
 - :mod:`~v1lab.learn.fields` — the fields file, Gabor fits (the project's fitter), summary;
 - :mod:`~v1lab.learn.figures` — fields by orientation, objective, nx–ny over Ringach 2002;
+- :mod:`~v1lab.learn.cells` — learned fields as the RFs of model simple and complex cells;
 - :mod:`~v1lab.learn.run` — ``v1lab learn``.
 
 It sits near the top of the flow, under :mod:`v1lab.cli`: it uses analysis (the Gabor
-fitter), plots, io and the card's published data, and nothing but the command line
-imports it. scikit-image and scikit-learn come with the ``learn`` extra
+fitter), plots, io, the experiment's circuit, the model's V1 layer (through its
+``rf_images`` hook) and the card's published data; nothing but the command line imports
+it. scikit-image and scikit-learn come with the ``learn`` extra
 (``pip install 'v1lab[learn]'``) and are imported only inside the functions that use
 them.
 """
 
+from v1lab.learn.cells import compute_quadrature_field, make_learned_cells, make_learned_circuit
 from v1lab.learn.fields import (
     FIT_COLUMNS,
     GOOD_FIT_R2,
@@ -72,6 +75,7 @@ __all__ = [
     "compute_field_summary",
     "compute_ica_fields",
     "compute_orientation_gap",
+    "compute_quadrature_field",
     "compute_radial_power_spectrum",
     "compute_sparse_objective",
     "compute_step_size",
@@ -84,6 +88,8 @@ __all__ = [
     "load_fields",
     "load_image_folder",
     "load_natural_images",
+    "make_learned_cells",
+    "make_learned_circuit",
     "make_pixel_grid",
     "make_unit_rows",
     "make_whitening_filter",
