@@ -70,8 +70,8 @@ def test_gabor_fits_recover_known_fields_and_the_summary_counts_them():
     ori = fits[:, FIT_COLUMNS.index("orientation_deg")]
     np.testing.assert_allclose(ori, [0.0, 45.0, 90.0, 135.0], atol=0.5)
     np.testing.assert_allclose(fits[:, FIT_COLUMNS.index("spatial_frequency_cpp")], 0.2, rtol=0.02)
-    summary = compute_field_summary(fits)
-    assert summary.n_good == 4 and summary.fraction_good == 1.0
+    summary = compute_field_summary(fits, 10)
+    assert summary.n_good == 4 and summary.fraction_good == 1.0 and summary.n_edge_like == 0
     assert summary.orientation_gap_deg == pytest.approx(45.0, abs=1.0)
     # Same envelope and frequency everywhere: nx = 1.6·0.2, ny = 2.2·0.2.
     assert summary.median_nx == pytest.approx(0.32, rel=0.03)

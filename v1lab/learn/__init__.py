@@ -26,6 +26,7 @@ them.
 
 from v1lab.learn.cells import compute_quadrature_field, make_learned_cells, make_learned_circuit
 from v1lab.learn.fields import (
+    EDGE_CYCLES,
     FIT_COLUMNS,
     GOOD_FIT_R2,
     FieldSummary,
@@ -64,6 +65,7 @@ from v1lab.learn.whitening import (
 
 __all__ = [
     "DEFAULT_IMAGES",
+    "EDGE_CYCLES",
     "FIT_COLUMNS",
     "GOOD_FIT_R2",
     "INFERENCE",

@@ -36,6 +36,7 @@ from v1lab.io import write_atomic
 from v1lab.learn.learning import LearnSettings
 
 __all__ = [
+    "EDGE_CYCLES",
     "FIT_COLUMNS",
     "GOOD_FIT_R2",
     "FieldSummary",
@@ -50,6 +51,13 @@ __all__ = [
 
 #: A field counts as Gabor-like from this r² of its fit on (the issue's threshold).
 GOOD_FIT_R2 = 0.8
+
+#: Fewer carrier cycles than this across the patch (``f · patch_px``) make a fit
+#: edge-like: the Gabor has degenerated to (nearly) a derivative of a Gaussian, which
+#: fits single-edge fields well (measured: ~30 % of the default run's good fits) but
+#: whose frequency, ``nx`` and ``ny`` mean nothing. They count as good fits; their
+#: frequency and envelope are left out of the statistics of those.
+EDGE_CYCLES = 0.5
 
 #: Columns of the fit table, in :class:`~v1lab.analysis.GaborFit`'s order (pixel units).
 FIT_COLUMNS = (
@@ -216,21 +224,25 @@ class FieldSummary:
     ----------
     n_fields, n_good : int
         Fields, and those with a Gabor fit r² ≥ :data:`GOOD_FIT_R2`.
+    n_edge_like : int
+        Good fits with fewer than :data:`EDGE_CYCLES` carrier cycles across the patch;
+        the statistics of frequency and envelope below are over the other good fits.
     fraction_good : float
     median_r2 : float
     orientation_gap_deg : float
         Largest gap between the good fields' orientations (coverage: small is good).
     sf_spread_octaves : float
-        SD of log2 of the good fields' spatial frequencies.
+        SD of log2 of the (not edge-like) good fields' spatial frequencies.
     sf_range_octaves : float
         log2 of the 90th over the 10th percentile of those frequencies.
     median_sf_cpp : float
     median_nx, median_ny : float
-        Envelope SDs across and along in carrier periods (Ringach 2002), good fields.
+        Envelope SDs across and along in carrier periods (Ringach 2002).
     """
 
     n_fields: int
     n_good: int
+    n_edge_like: int
     fraction_good: float
     median_r2: float
     orientation_gap_deg: float
@@ -245,21 +257,23 @@ class FieldSummary:
         return (
             f"{self.n_good}/{self.n_fields} fields ({100 * self.fraction_good:.0f} %) have a "
             f"Gabor fit r² ≥ {GOOD_FIT_R2} (median r² {self.median_r2:.2f}); largest orientation "
-            f"gap {self.orientation_gap_deg:.1f}°; spatial frequency {self.median_sf_cpp:.3f} "
+            f"gap {self.orientation_gap_deg:.1f}°; {self.n_edge_like} of them edge-like (carrier "
+            f"< {EDGE_CYCLES} cycle per patch); the others: spatial frequency "
+            f"{self.median_sf_cpp:.3f} "
             f"c/px median, SD {self.sf_spread_octaves:.2f} octaves (10–90 %: "
             f"{self.sf_range_octaves:.2f} octaves); median nx {self.median_nx:.2f}, "
             f"ny {self.median_ny:.2f}"
         )
 
 
-def compute_field_summary(fits: Any) -> FieldSummary:
-    """The summary of a fit table (:func:`compute_field_fits`)."""
+def compute_field_summary(fits: Any, patch_px: int) -> FieldSummary:
+    """The summary of a fit table (:func:`compute_field_fits`) of ``patch_px`` fields."""
     f = np.asarray(fits, dtype=float)
     col = {name: f[:, i] for i, name in enumerate(FIT_COLUMNS)}
     with np.errstate(invalid="ignore"):
         good = col["r2"] >= GOOD_FIT_R2
-    sf = col["spatial_frequency_cpp"][good]
-    sf = sf[sf > 0]
+        carrier = good & (col["spatial_frequency_cpp"] * patch_px >= EDGE_CYCLES)
+    sf = col["spatial_frequency_cpp"][carrier]
     log_sf = np.log2(sf)
     nan = math.nan
 
@@ -269,12 +283,13 @@ def compute_field_summary(fits: Any) -> FieldSummary:
     return FieldSummary(
         n_fields=int(f.shape[0]),
         n_good=int(good.sum()),
+        n_edge_like=int(good.sum() - carrier.sum()),
         fraction_good=float(good.mean()) if f.shape[0] else nan,
         median_r2=float(np.nanmedian(col["r2"])) if np.isfinite(col["r2"]).any() else nan,
         orientation_gap_deg=compute_orientation_gap(col["orientation_deg"][good]),
         sf_spread_octaves=float(np.std(log_sf)) if sf.size > 1 else nan,
         sf_range_octaves=float(np.diff(np.percentile(log_sf, [10, 90]))[0]) if sf.size > 1 else nan,
         median_sf_cpp=median(sf),
-        median_nx=median((col["sigma_across_px"] * col["spatial_frequency_cpp"])[good]),
-        median_ny=median((col["sigma_along_px"] * col["spatial_frequency_cpp"])[good]),
+        median_nx=median((col["sigma_across_px"] * col["spatial_frequency_cpp"])[carrier]),
+        median_ny=median((col["sigma_along_px"] * col["spatial_frequency_cpp"])[carrier]),
     )

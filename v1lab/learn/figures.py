@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from v1lab.card.published import RINGACH_2002_NX_NY
-from v1lab.learn.fields import GOOD_FIT_R2, LearnedFields
+from v1lab.learn.fields import EDGE_CYCLES, GOOD_FIT_R2, LearnedFields
 from v1lab.plots.style import OKABE_ITO, despine, make_axes
 
 __all__ = ["make_fields_mosaic", "plot_fields", "plot_nx_ny", "plot_objective"]
@@ -89,9 +89,12 @@ def plot_nx_ny(learned: LearnedFields, ax: Any = None) -> Any:
     f = learned.fit_column("spatial_frequency_cpp")
     with np.errstate(invalid="ignore"):
         good = r2 >= GOOD_FIT_R2
+        carrier = good & (f * learned.settings.patch_px >= EDGE_CYCLES)
     nx = learned.fit_column("sigma_across_px") * f
     ny = learned.fit_column("sigma_along_px") * f
-    ax.scatter(nx[good], ny[good], s=12, color=OKABE_ITO[5], label="learned (r² ≥ 0.8)")
+    n_edge = int(good.sum() - carrier.sum())
+    label = f"learned, r² ≥ {GOOD_FIT_R2} ({int(carrier.sum())}; {n_edge} edge-like not shown)"
+    ax.scatter(nx[carrier], ny[carrier], s=12, color=OKABE_ITO[5], label=label)
     ax.plot([], [], "s", color="0.5", alpha=0.6, label="Ringach 2002, macaque (bins)")
     ax.set_xscale("log")
     ax.set_yscale("log")

@@ -337,7 +337,7 @@ def _learn(args: argparse.Namespace, out: TextIO) -> int:
         fields, n_jobs=_fit_jobs(), progress=None if args.quiet else lambda k, _: fit_bar(k)
     )
     learned = LearnedFields(fields, settings, state.objective, sources, fits)
-    summary = compute_field_summary(fits)
+    summary = compute_field_summary(fits, settings.patch_px)
     t_total = time.perf_counter() - tic
     text = (
         f"sparse coding ({settings.inference}): {summary.describe()}\n"
@@ -346,7 +346,7 @@ def _learn(args: argparse.Namespace, out: TextIO) -> int:
     ica = None
     if args.ica:
         ica = _learn_ica(whitened, settings, sources, out, quiet=args.quiet)
-        text += f"FastICA: {compute_field_summary(ica.fits).describe()}\n"
+        text += f"FastICA: {compute_field_summary(ica.fits, settings.patch_px).describe()}\n"
     save_learn_folder(learned, folder, summary_text=text, ica=ica, overwrite=args.overwrite)
     checkpoint.unlink(missing_ok=True)
     if not args.quiet:
