@@ -53,7 +53,7 @@ def make_fields_mosaic(fields: Any, order: Any = None, *, gap_px: int = 1) -> np
     return out
 
 
-def plot_fields(learned: LearnedFields, ax: Any = None) -> Any:
+def plot_fields(learned: LearnedFields, ax: Any = None, *, label: str = "learned fields") -> Any:
     """All fields, sorted by their fitted orientation (unfitted ones last), grey ±1."""
     ax = make_axes(ax)
     ori = learned.fit_column("orientation_deg")
@@ -61,9 +61,7 @@ def plot_fields(learned: LearnedFields, ax: Any = None) -> Any:
     ax.imshow(make_fields_mosaic(learned.fields, order), cmap="gray", vmin=-1, vmax=1,
               interpolation="nearest")  # fmt: skip
     ax.set_axis_off()
-    ax.set_title(
-        f"{learned.n_fields} learned fields ({learned.settings.patch_px} px), by orientation"
-    )
+    ax.set_title(f"{learned.n_fields} {label} ({learned.settings.patch_px} px), by orientation")
     return ax
 
 

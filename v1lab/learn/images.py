@@ -27,7 +27,13 @@ import numpy as np
 
 from v1lab._validate import ParameterError, check_choice
 
-__all__ = ["DEFAULT_IMAGES", "IMAGE_SUFFIXES", "load_image_folder", "load_natural_images"]
+__all__ = [
+    "DEFAULT_IMAGES",
+    "IMAGE_SUFFIXES",
+    "list_image_files",
+    "load_image_folder",
+    "load_natural_images",
+]
 
 #: The photographs of ``skimage.data`` used by default (natural scenes and textures;
 #: not the synthetic, microscopy or text images).
@@ -72,6 +78,11 @@ def load_natural_images(names: Sequence[str] = DEFAULT_IMAGES) -> list[np.ndarra
     return out
 
 
+def list_image_files(folder: str | Path) -> list[Path]:
+    """The image files of ``folder`` (by ending, :data:`IMAGE_SUFFIXES`), sorted by name."""
+    return sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+
+
 def load_image_folder(folder: str | Path) -> list[np.ndarray]:
     """Every image file in ``folder`` (not its sub-folders), grey in [0, 1], by name.
 
@@ -87,7 +98,7 @@ def load_image_folder(folder: str | Path) -> list[np.ndarray]:
     if not path.is_dir():
         why = "does not exist" if not path.exists() else "is not a folder"
         raise ParameterError("--images", path.name, f"expected a folder of images; {path} {why}")
-    files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    files = list_image_files(path)
     if not files:
         listed = " ".join(IMAGE_SUFFIXES)
         raise ParameterError(

@@ -46,7 +46,12 @@ from v1lab.learn.fields import (
     compute_field_summary,
     save_fields,
 )
-from v1lab.learn.images import DEFAULT_IMAGES, load_image_folder, load_natural_images
+from v1lab.learn.images import (
+    DEFAULT_IMAGES,
+    list_image_files,
+    load_image_folder,
+    load_natural_images,
+)
 from v1lab.learn.learning import INFERENCE, LearnSettings, LearnState, learn_dictionary
 from v1lab.learn.whitening import compute_whitened
 
@@ -250,7 +255,7 @@ def save_learn_folder(
             save_fields(ica, building / "ica_fields.npz")
             if ica.fits is not None:
                 save_table_csv(building / "ica_fits.csv", _fits_table(ica.fits))
-            save_figure(plot_fields(ica).figure, figures / "ica_fields.png")
+            save_figure(plot_fields(ica, label="FastICA fields").figure, figures / "ica_fields.png")
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
         raise
@@ -263,9 +268,7 @@ def _load_images(folder: Path | None) -> tuple[list[np.ndarray], tuple[str, ...]
     if folder is None:
         return load_natural_images(DEFAULT_IMAGES), DEFAULT_IMAGES
     images = load_image_folder(folder)
-    return images, tuple(str(p) for p in sorted(Path(folder).iterdir()) if p.is_file())[
-        : len(images)
-    ]
+    return images, tuple(str(p) for p in list_image_files(folder))
 
 
 def _fit_jobs() -> int:
