@@ -169,6 +169,10 @@ def main(argv: list[str] | None = None) -> int:
                 from v1lab.sweep import main as sweep_main
 
                 return sweep_main(argv[1:], save_folder=save_recording_folder)
+            if argv[:1] == ["learn"]:  # `v1lab learn …`: fields from natural images
+                from v1lab.learn.run import main as learn_main
+
+                return learn_main(argv[1:])
             args = make_parser().parse_args(argv)
             out = sys.stdout
             if args.list:

@@ -66,6 +66,7 @@ __all__ = [
     "V1Layer",
     "gabor",
     "make_gabor_weights",
+    "make_image_weights",
 ]
 
 #: Subunits per block when Gabor weights are computed (see make_gabor_weights).
@@ -154,6 +155,45 @@ def gabor(
     return envelope * carrier
 
 
+def make_image_weights(
+    positions_deg: np.ndarray,
+    images: np.ndarray,
+    *,
+    x_deg: np.ndarray,
+    y_deg: np.ndarray,
+    pixel_deg: float,
+) -> np.ndarray:
+    """Weights at LGN positions read from explicit RF images, one column per subunit.
+
+    The hook for receptive fields that are not Gabors (learned ones, :mod:`v1lab.learn`):
+    image ``k`` (row 0 at the top, pixels of ``pixel_deg``) is centred on
+    ``(x_deg[k], y_deg[k])`` and sampled at each LGN position by bilinear interpolation,
+    0 outside it.
+
+    Returns
+    -------
+    ndarray, shape (n_positions, n_subunits)
+
+    Examples
+    --------
+    >>> img = np.zeros((3, 3)); img[0, 1] = 1.0  # one pixel above the centre
+    >>> w = make_image_weights(np.array([[0.0, 0.5], [0.0, -0.5]]), img[None],
+    ...     x_deg=np.zeros(1), y_deg=np.zeros(1), pixel_deg=0.5)
+    >>> w[:, 0].tolist()
+    [1.0, 0.0]
+    """
+    from scipy.ndimage import map_coordinates
+
+    imgs = np.asarray(images, dtype=float)
+    n = imgs.shape[-1]
+    out = np.empty((positions_deg.shape[0], imgs.shape[0]))
+    for k in range(imgs.shape[0]):  # once per subunit, when the layer is built
+        col = (positions_deg[:, 0] - x_deg[k]) / pixel_deg + (n - 1) / 2.0
+        row = (n - 1) / 2.0 - (positions_deg[:, 1] - y_deg[k]) / pixel_deg
+        out[:, k] = map_coordinates(imgs[k], [row, col], order=1, mode="constant", cval=0.0)
+    return out
+
+
 @dataclass
 class _Subunits:
     """Per-subunit parameters, accumulated while laying out a population."""
@@ -184,6 +224,35 @@ class _Subunits:
         return len(self.cell) - 1
 
 
+def _explicit_weights(
+    pop: Population,
+    rf_images: np.ndarray,
+    pixel_deg: float,
+    positions_deg: np.ndarray,
+    cell: np.ndarray,
+    phase: np.ndarray,
+) -> np.ndarray:
+    """Subunit weights from per-cell images: a subunit at the cell's own phase reads the
+    field, the one 90° on (a complex cell's second) reads its quadrature partner."""
+    images = np.asarray(rf_images, dtype=float)
+    n = len(pop)
+    if images.ndim != 4 or images.shape[:2] != (n, 2) or images.shape[2] != images.shape[3]:
+        raise ParameterError(
+            "rf_images", images.shape, f"expected (n_cells = {n}, 2, n, n): field, quadrature"
+        )
+    bad = np.flatnonzero(~np.isin(pop.cell_type, ("simple", "complex")))
+    if bad.size:
+        raise ParameterError(
+            f"cells[{bad[0]}].type", str(pop.cell_type[bad[0]]),
+            "expected simple or complex with explicit receptive fields",
+        )  # fmt: skip
+    quadrature = (phase != pop.phase_deg[cell]).astype(int)
+    return make_image_weights(
+        positions_deg, images[cell, quadrature], x_deg=pop.x_deg[cell], y_deg=pop.y_deg[cell],
+        pixel_deg=pixel_deg,
+    )  # fmt: skip
+
+
 class V1Layer:
     """The V1 stage: LGN activity → firing rates of every cell of a population.
 
@@ -202,6 +271,15 @@ class V1Layer:
         matched in gain to the non-lagged half.
     end_zone_offset : float
         Distance of the end zones from the RF centre, in SDs of the envelope along the bar.
+    rf_images : ndarray (n_cells, 2, n, n), optional
+        Explicit receptive fields instead of the Gabors (:func:`make_image_weights`): per
+        cell, its field and the field's quadrature partner (a complex cell's second
+        subunit), centred on the cell's RF; only ``simple`` and ``complex`` cells. The
+        population's orientation, frequency and envelope still set the grating that
+        calibrates the drive and the normalisation pool, so they should be the fields'
+        Gabor fits (:mod:`v1lab.learn.cells`).
+    rf_pixel_deg : float
+        Pixel size of ``rf_images`` (deg).
     """
 
     def __init__(
@@ -213,6 +291,8 @@ class V1Layer:
         pool_scale: float = 1.0,
         ds_reference_hz: float = 3.0,
         end_zone_offset: float = 2.5,
+        rf_images: np.ndarray | None = None,
+        rf_pixel_deg: float = 0.2,
     ) -> None:
         self.population = population
         pop = population
@@ -272,6 +352,10 @@ class V1Layer:
             sigma_across_deg=sigma_across[cell],
             sigma_along_deg=sigma_along[cell],
         )
+        if rf_images is not None:  # explicit fields (the learned ones) replace the Gabors
+            rf_weights = _explicit_weights(
+                pop, rf_images, rf_pixel_deg, lgn_positions_deg, cell, np.asarray(subs.phase)
+            )
         dog_gain = compute_dog_gain(
             pop.spatial_frequency_cpd,
             center_sigma_deg=retina.center_sigma_deg,
