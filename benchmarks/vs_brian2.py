@@ -45,6 +45,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -144,7 +145,11 @@ def compute_stats(sp: Spikes) -> dict[str, float]:
 def run_v1lab(
     model: str, rates: np.ndarray, n_orient: int, n_trials: int, seed: int, threads: int = 1
 ):
-    """Simulate all orientations with ``threads`` numba threads; return (seconds, Spikes)."""
+    """Simulate all orientations with ``threads`` numba threads.
+
+    Returns (wall s, CPU s of this process, Spikes); the CPU time is what the simulation
+    would take alone on idle cores (times the thread count when it runs in parallel).
+    """
     import numba
 
     numba.set_num_threads(threads)
@@ -152,6 +157,7 @@ def run_v1lab(
     n_cells = rates.shape[1]
     rng = np.random.default_rng(seed)
     elapsed = 0.0
+    cpu0 = time.process_time()
     trains, times = [], []
     for o in range(n_orient):
         block = rates[o * n_samples : (o + 1) * n_samples]  # a C-contiguous view
@@ -186,11 +192,11 @@ def run_v1lab(
         n_cells,
         n_samples / FS,
     )
-    return elapsed, sp
+    return elapsed, time.process_time() - cpu0, sp
 
 
-def read_the_input_floor(rates: np.ndarray, n_orient: int, n_events: int) -> float:
-    """Seconds for one streaming pass over the rates plus one exponential per spike.
+def read_the_input_floor(rates: np.ndarray, n_orient: int, n_events: int) -> tuple[float, float]:
+    """(wall s, CPU s) of one streaming pass over the rates plus one exponential per spike.
 
     What any generator that reads its input must at least do: the rates are summed
     orientation block by orientation block (numpy's vectorised sum, the same blocks v1lab
@@ -198,12 +204,13 @@ def read_the_input_floor(rates: np.ndarray, n_orient: int, n_events: int) -> flo
     """
     n_samples = rates.shape[0] // n_orient
     rng = np.random.default_rng(0)
+    cpu0 = time.process_time()
     tic = time.perf_counter()
     total = 0.0
     for o in range(n_orient):
         total += float(rates[o * n_samples : (o + 1) * n_samples].sum())
     rng.standard_exponential(n_events)
-    return time.perf_counter() - tic
+    return time.perf_counter() - tic, time.process_time() - cpu0
 
 
 # --------------------------------------------------------------------------------------
@@ -353,12 +360,21 @@ class Brian2Standalone:
         b2.device.compile_source(self.dir, b2.prefs.codegen.cpp.compiler, False, False)
         self.compile_s = time.perf_counter() - tic
 
-    def run(self) -> tuple[float, float, Spikes]:
-        """(simulation s, binary wall s, spikes)."""
+    def run(self) -> tuple[float, float, float, Spikes]:
+        """(simulation s, binary wall s, simulation CPU s, spikes).
+
+        The binary's simulation CPU time is estimated as its simulation (wall) time times
+        the binary's CPU / wall ratio (``getrusage`` of the child process): the share of
+        the cores it got while other jobs ran, taken as uniform over its run.
+        """
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         tic = time.perf_counter()
         self.b2.device.run(directory=self.dir, with_output=False)
         wall = time.perf_counter() - tic
-        return float(self.b2.device._last_run_time), wall, brian2_spikes(self.mon, *self.shape)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        sim = float(self.b2.device._last_run_time)
+        return sim, wall, sim * cpu / wall, brian2_spikes(self.mon, *self.shape)
 
     def close(self) -> None:
         self.b2.device.reinit()
@@ -473,8 +489,9 @@ def main() -> int:
     print(
         "Times: medians of",
         args.repeats,
-        "alternating runs; ns/nstep = per neuron per 0.1-ms step; load = 1-min load "
-        "average at the end of each configuration's runs",
+        "alternating runs; ns/nstep = per neuron per 0.1-ms step (wall); CPU s = the "
+        "process's CPU time (Brian2: simulation time x the binary's CPU/wall); load = 1-min "
+        "load average at the end of each configuration's runs",
     )
     print(
         table(
@@ -485,9 +502,11 @@ def main() -> int:
                 "simulator",
                 "s",
                 "ns/nstep",
+                "CPU s",
                 "B2 binary wall s",
                 "B2 write+compile s",
                 "B2/v1lab",
+                "CPU B2/v1lab",
                 "load",
             ],
             rows,
@@ -505,7 +524,18 @@ def main() -> int:
         print("Read-the-input floor: one streaming pass over the rates + one exponential per spike")
         print(
             table(
-                ["N", "threads", "v1lab s", "floor s", "v1lab/floor", "spikes", "load"],
+                [
+                    "N",
+                    "threads",
+                    "v1lab s",
+                    "v1lab CPU s",
+                    "floor s",
+                    "floor CPU s",
+                    "v1lab/floor",
+                    "CPU v1lab/floor",
+                    "spikes",
+                    "load",
+                ],
                 floor_rows,
             )
         )
@@ -513,15 +543,25 @@ def main() -> int:
     print("Speedup against the faster Brian2 model, same thread count on both sides:")
     print(
         table(
-            ["model", "N", "threads", "faster Brian2", "B2 s", "v1lab s", "speedup", "stats"],
+            [
+                "model",
+                "N",
+                "threads",
+                "faster Brian2",
+                "B2 s",
+                "v1lab s",
+                "speedup",
+                "CPU speedup",
+                "stats",
+            ],
             speed_rows,
         )
     )
     print()
     print(f"statistics: {'DISAGREE — ratios do not count' if failed else 'agree'}")
-    for model, n_cells, threads, _, _, _, speedup, ok in speed_rows:
+    for model, n_cells, threads, _, _, _, speedup, cpu_speedup, ok in speed_rows:
         if n_cells == max(args.n_cells):
-            value = speedup if ok == "agree" else "n/a"
+            value = f"{speedup} (CPU {cpu_speedup})" if ok == "agree" else "n/a"
             print(f"{model}_speedup_vs_brian2_best_{threads}thread: {value}")
     return 1 if failed else 0
 
@@ -540,20 +580,24 @@ def bench_one(b2, model: str, n_cells: int, args) -> dict:
     for threads in args.threads:
         run_v1lab(model, rates[: round(args.duration_s * FS)], 1, args.trials, 0, threads)
     t_v1: dict[int, list[float]] = {t: [] for t in args.threads}
+    cpu_v1: dict[int, list[float]] = {t: [] for t in args.threads}
     st_v1: dict[int, dict] = {}
-    t_floor: list[float] = []
+    t_floor: list[tuple[float, float]] = []
     n_spikes = 0
-    b2_times: dict[tuple[str, int], tuple[list, list, float, float, dict, float]] = {}
+    b2_times: dict[tuple[str, int], tuple[list, list, list, float, float, dict, float]] = {}
     rep_seed = iter(range(args.seed + 1, args.seed + 10_000))
 
     def v1lab_once(threads: int) -> None:
         nonlocal n_spikes
-        dt, sp = run_v1lab(model, rates, args.orientations, args.trials, next(rep_seed), threads)
+        dt, cpu, sp = run_v1lab(
+            model, rates, args.orientations, args.trials, next(rep_seed), threads
+        )
         t_v1[threads].append(dt)
+        cpu_v1[threads].append(cpu)
         if threads not in st_v1:
             st_v1[threads] = compute_stats(sp)
         n_spikes = sp.time_s.size
-        print(f"  {tag} {threads} thr] v1lab {dt:8.3f} s", flush=True)
+        print(f"  {tag} {threads} thr] v1lab {dt:8.3f} s (CPU {cpu:.3f} s)", flush=True)
         if model == "poisson" and threads == 1:
             t_floor.append(read_the_input_floor(rates, args.orientations, n_spikes))
 
@@ -570,25 +614,27 @@ def bench_one(b2, model: str, n_cells: int, args) -> dict:
             args.duration_s,
         )
         b2.set_device("runtime")
-        sims, walls, st = [], [], None
+        sims, walls, cpus, st = [], [], [], None
         for _ in range(args.repeats):
             v1lab_once(threads)
             b2.set_device("cpp_standalone", directory=sa.dir, build_on_run=False)
-            sim, wall, sp = sa.run()
+            sim, wall, cpu, sp = sa.run()
             b2.set_device("runtime")
             sims.append(sim)
             walls.append(wall)
+            cpus.append(cpu)
             if st is None:
                 st = compute_stats(sp)
             del sp
             print(
                 f"  {tag} {threads} thr] Brian2 {formulation} cpp_standalone {sim:8.2f} s "
-                f"(binary wall {wall:.2f} s)",
+                f"(binary wall {wall:.2f} s, simulation CPU ~{cpu:.2f} s)",
                 flush=True,
             )
         sa.close()
         b2_times[(formulation, threads)] = (
             sims,
+            cpus,
             walls,
             sa.write_s,
             sa.compile_s,
@@ -613,7 +659,23 @@ def bench_one(b2, model: str, n_cells: int, args) -> dict:
         runtime_row = (median(t_rt), st_rt, os.getloadavg()[0])
 
     out = {"rows": [], "stats_rows": [], "floor_rows": [], "speed_rows": [], "failed": False}
+    load = f"{os.getloadavg()[0]:.1f}"
     med_v1 = {t: median(v) for t, v in t_v1.items()}
+    cpu_v1_med = {t: median(v) for t, v in cpu_v1.items()}
+
+    def stats_row(name: str, threads: int, st: dict, check: str) -> list:
+        return [
+            model,
+            n_cells,
+            name,
+            threads,
+            f"{st['rate_hz']:.3f}",
+            f"{st['fano']:.3f}",
+            f"{st['cv_isi']:.3f}",
+            st["spikes"],
+            check,
+        ]
+
     for threads in args.threads:
         m = med_v1[threads]
         out["rows"].append(
@@ -623,29 +685,18 @@ def bench_one(b2, model: str, n_cells: int, args) -> dict:
                 threads,
                 "v1lab",
                 f"{m:.3f}",
-                f"{1e9 * m / neuron_steps:.3f}",
+                f"{1000000000.0 * m / neuron_steps:.3f}",
+                f"{cpu_v1_med[threads]:.3f}",
                 "-",
                 "-",
                 "-",
-                f"{os.getloadavg()[0]:.1f}",
+                "-",
+                load,
             ]
         )
-        st = st_v1[threads]
-        out["stats_rows"].append(
-            [
-                model,
-                n_cells,
-                "v1lab",
-                threads,
-                f"{st['rate_hz']:.3f}",
-                f"{st['fano']:.3f}",
-                f"{st['cv_isi']:.3f}",
-                st["spikes"],
-                "-",
-            ]
-        )
-    for (formulation, threads), (sims, walls, w_s, c_s, st, load) in b2_times.items():
-        m = median(sims)
+        out["stats_rows"].append(stats_row("v1lab", threads, st_v1[threads], "-"))
+    for (formulation, threads), (sims, cpus, walls, w_s, c_s, st, b2_load) in b2_times.items():
+        m, m_cpu = median(sims), median(cpus)
         ok, how = agree(st_v1[threads], st)
         out["failed"] |= not ok
         print(
@@ -659,73 +710,60 @@ def bench_one(b2, model: str, n_cells: int, args) -> dict:
                 threads,
                 f"Brian2 {formulation} cpp",
                 f"{m:.2f}",
-                f"{1e9 * m / neuron_steps:.2f}",
+                f"{1000000000.0 * m / neuron_steps:.2f}",
+                f"{m_cpu:.2f}",
                 f"{median(walls):.2f}",
                 f"{w_s:.1f}+{c_s:.1f}",
                 f"{m / med_v1[threads]:.1f}",
-                f"{load:.1f}",
+                f"{m_cpu / cpu_v1_med[threads]:.1f}",
+                f"{b2_load:.1f}",
             ]
         )
-        out["stats_rows"].append(
-            [
-                model,
-                n_cells,
-                f"Brian2 {formulation} cpp",
-                threads,
-                f"{st['rate_hz']:.3f}",
-                f"{st['fano']:.3f}",
-                f"{st['cv_isi']:.3f}",
-                st["spikes"],
-                "agree" if ok else "DISAGREE",
-            ]
-        )
+        name = f"Brian2 {formulation} cpp"
+        out["stats_rows"].append(stats_row(name, threads, st, "agree" if ok else "DISAGREE"))
     if runtime_row is not None:
-        m, st, load = runtime_row
+        m, st, rt_load = runtime_row
         ok, how = agree(st_v1[1], st)
         out["failed"] |= not ok
         print(
             f"  {tag} 1 thr] statistics v1lab vs Brian2 runtime: "
             f"{'AGREE' if ok else 'DISAGREE'} — {how}"
         )
+        name = f"Brian2 idiomatic {args.runtime}"
         out["rows"].append(
             [
                 model,
                 n_cells,
                 1,
-                f"Brian2 idiomatic {args.runtime}",
+                name,
                 f"{m:.2f}",
-                f"{1e9 * m / neuron_steps:.2f}",
+                f"{1000000000.0 * m / neuron_steps:.2f}",
+                "-",
                 "-",
                 "-",
                 f"{m / med_v1[1]:.1f}",
-                f"{load:.1f}",
+                "-",
+                f"{rt_load:.1f}",
             ]
         )
-        out["stats_rows"].append(
-            [
-                model,
-                n_cells,
-                f"Brian2 idiomatic {args.runtime}",
-                1,
-                f"{st['rate_hz']:.3f}",
-                f"{st['fano']:.3f}",
-                f"{st['cv_isi']:.3f}",
-                st["spikes"],
-                "agree" if ok else "DISAGREE",
-            ]
-        )
+        out["stats_rows"].append(stats_row(name, 1, st, "agree" if ok else "DISAGREE"))
     if t_floor:
-        floor_s = median(t_floor)
+        floor_s = median([w for w, _ in t_floor])
+        floor_cpu = median([c for _, c in t_floor])
         for threads in args.threads:
+            m, m_cpu = med_v1[threads], cpu_v1_med[threads]
             out["floor_rows"].append(
                 [
                     n_cells,
                     threads,
-                    f"{med_v1[threads]:.3f}",
+                    f"{m:.3f}",
+                    f"{m_cpu:.3f}",
                     f"{floor_s:.3f}",
-                    f"{med_v1[threads] / floor_s:.2f}",
+                    f"{floor_cpu:.3f}",
+                    f"{m / floor_s:.2f}",
+                    f"{m_cpu / floor_cpu:.2f}",
                     n_spikes,
-                    f"{os.getloadavg()[0]:.1f}",
+                    load,
                 ]
             )
     for threads in args.threads:
@@ -733,8 +771,8 @@ def bench_one(b2, model: str, n_cells: int, args) -> dict:
         if not mine:
             continue
         best_f = min(mine, key=lambda f: median(mine[f][0]))
-        m_b2 = median(mine[best_f][0])
-        ok = agree(st_v1[threads], mine[best_f][4])[0]
+        m_b2, cpu_b2 = median(mine[best_f][0]), median(mine[best_f][1])
+        ok = agree(st_v1[threads], mine[best_f][5])[0]
         out["speed_rows"].append(
             [
                 model,
@@ -744,6 +782,7 @@ def bench_one(b2, model: str, n_cells: int, args) -> dict:
                 f"{m_b2:.2f}",
                 f"{med_v1[threads]:.3f}",
                 f"{m_b2 / med_v1[threads]:.1f}",
+                f"{cpu_b2 / cpu_v1_med[threads]:.1f}",
                 "agree" if ok else "DISAGREE",
             ]
         )
