@@ -146,7 +146,7 @@ def test_poisson_compiled_same_seed_same_spikes_any_thread_count(monkeypatch):
     threads = numba.get_num_threads()
     try:
         numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
-        assert poisson._poisson_threads(700, 10**9) == numba.get_num_threads()
+        assert kernels.thread_count(700, 10**9, 1, 1) == numba.get_num_threads()
         assert run(4) == one
     finally:
         numba.set_num_threads(threads)
@@ -285,9 +285,22 @@ def test_lif_compiled_rate_follows_target():
         assert abs(counts.mean() - expected) < 5 * sd + 0.02 * expected
 
 
-def test_lif_compiled_reproducible():
+def test_lif_compiled_reproducible_any_thread_count(monkeypatch):
+    # One seed from the Generator, one stream per cell: the same spikes run after run
+    # and whether the cells run on one thread or are split over two.
+    import numba
+
+    from v1lab.cells import lif
+
     rates = np.full((300, 20), 30.0)
     a = sim_lif(rates, FS, n_trials=2, rng=np.random.default_rng(8))
     b = sim_lif(rates, FS, n_trials=2, rng=np.random.default_rng(8))
     c = sim_lif(rates, FS, n_trials=2, rng=np.random.default_rng(9))
     assert a == b and a != c
+    monkeypatch.setattr(lif, "_MIN_WORK_PER_THREAD", 1)
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        assert sim_lif(rates, FS, n_trials=2, rng=np.random.default_rng(8)) == a
+    finally:
+        numba.set_num_threads(threads)

@@ -21,9 +21,10 @@ that keep one train's state in registers, which numpy's whole-array passes canno
   the exact bridge only where a crossing is possible); and normal deviates come from an
   inline xoshiro256++ generator (Blackman & Vigna 2021) feeding the 256-layer ziggurat
   (Marsaglia & Tsang 2000) that numpy itself uses — ~3 ns each on the 2-core development
-  machine. The generator is seeded from the caller's ``Generator``, so a seed still
-  fixes every spike; the draws differ from the numpy path's, so the two paths agree in
-  distribution, not spike for spike.
+  machine. Each cell has its own stream (SplitMix64 outputs of one integer drawn from
+  the caller's ``Generator``), so a seed still fixes every spike and the cells can be
+  split over threads (:func:`run_over_cells`) without changing them; the draws differ
+  from the numpy path's, so the two paths agree in distribution, not spike for spike.
 
 References
 ----------
@@ -43,11 +44,39 @@ OOPSLA 2014, 453–472 (SplitMix64).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import numba
 import numpy as np
 
+T = TypeVar("T")
+
 _CACHE = True  # compiled machine code is kept in __pycache__ between processes
+
+
+def thread_count(n_cells: int, work: float, min_work: float, min_cells: int) -> int:
+    """Threads to split ``n_cells`` over: numba's thread count where the work pays for it.
+
+    At least ``min_work`` units of work and ``min_cells`` cells per thread (below that,
+    starting a thread costs more than it saves).
+    """
+    per_work = int(work // min_work)
+    return max(1, min(numba.get_num_threads(), per_work, n_cells // min_cells))
+
+
+def run_over_cells(kernel: Callable[[int, int], T], n_cells: int, n_threads: int) -> list[T]:
+    """``kernel(c_lo, c_hi)`` over ``n_threads`` contiguous ranges of cells, in order.
+
+    The kernels release the GIL (``nogil=True``), so Python threads run them in parallel.
+    """
+    bounds = np.linspace(0, n_cells, n_threads + 1).round().astype(np.int64).tolist()
+    if n_threads == 1:
+        return [kernel(0, n_cells)]
+    with ThreadPoolExecutor(n_threads) as pool:
+        return list(pool.map(kernel, bounds[:-1], bounds[1:]))
+
 
 # --------------------------------------------------------------------------------------
 # Poisson with dead time
@@ -484,9 +513,16 @@ def lif_trains(
     refractory_s,
     duration_s,
     tables,
-    state,
+    seed,
+    c_lo,
+    c_hi,
 ):  # pragma: no cover - compiled
-    """Integrate every neuron of every trial; return (times, indptr) in trial-major CSR.
+    """Integrate every trial of cells ``c_lo … c_hi - 1``; return (times, counts).
+
+    ``times`` holds the spikes cell after cell, trial after trial within a cell;
+    ``counts[trial, cell - c_lo]`` how many each train has (:func:`merge_cell_major`
+    puts them into trial-major CSR). Each cell draws from its own xoshiro256++ stream
+    (:func:`_cell_state`), so the spikes do not depend on how cells are split.
 
     The update, spike timing, Brownian-bridge crossing test and refractory clamp are
     those of :func:`v1lab.cells.lif._lif_run`, neuron by neuron instead of step by step. A
@@ -499,20 +535,19 @@ def lif_trains(
     """
     jump_decay, jump_sd, skip_product, alpha, beta, gamma = tables
     k_max = jump_decay.size - 1
-    n_samples, n_cells = rates.shape
+    n_samples = rates.shape[0]
     n_steps = sample_of_step.size
-    n_trains = n_trials * n_cells
-    counts = np.zeros(n_trains, np.int64)
+    counts = np.zeros((n_trials, c_hi - c_lo), np.int64)
     cap = 1 << 16
     buf = np.empty(cap)
     n_buf = 0
-    s0, s1, s2, s3 = state[0], state[1], state[2], state[3]
     mu_rows = np.empty((_LIF_CELL_BLOCK, n_samples))
-    for cell in range(n_cells):
-        b = cell % _LIF_CELL_BLOCK
+    for cell in range(c_lo, c_hi):
+        b = (cell - c_lo) % _LIF_CELL_BLOCK
         if b == 0:
-            _mu_block(rates, cell, min(_LIF_CELL_BLOCK, n_cells - cell), inverse, mu_rows)
+            _mu_block(rates, cell, min(_LIF_CELL_BLOCK, c_hi - cell), inverse, mu_rows)
         mu_row = mu_rows[b]
+        s0, s1, s2, s3 = _cell_state(seed, cell)
         for trial in range(n_trials):
             v = v_reset
             free_until = 0.0
@@ -580,20 +615,19 @@ def lif_trains(
                         break
                     y = y_new
                 v = mu + y
-            counts[trial * n_cells + cell] = m
-    state[0], state[1], state[2], state[3] = s0, s1, s2, s3
-    # Spikes were written cell after cell (all trials of a cell together); reorder them
-    # into trial-major trains.
-    indptr = np.zeros(n_trains + 1, np.int64)
-    for k in range(n_trains):
-        indptr[k + 1] = indptr[k] + counts[k]
-    times = np.empty(n_buf)
+            counts[trial, cell - c_lo] = m
+    return buf[:n_buf], counts
+
+
+@numba.njit(cache=_CACHE, nogil=True)
+def merge_cell_major(out, indptr, c_lo, times, counts):  # pragma: no cover - compiled
+    """Copy cell-major spikes of cells ``c_lo …`` (see :func:`lif_trains`) into CSR ``out``."""
+    n_trials, n_c = counts.shape
+    n_cells = (indptr.size - 1) // n_trials
     src = 0
-    for cell in range(n_cells):
+    for c in range(n_c):
         for trial in range(n_trials):
-            k = trial * n_cells + cell
-            dst = indptr[k]
-            for i in range(counts[k]):
-                times[dst + i] = buf[src + i]
-            src += counts[k]
-    return times, indptr
+            dst = indptr[trial * n_cells + c_lo + c]
+            for i in range(counts[trial, c]):
+                out[dst + i] = times[src + i]
+            src += counts[trial, c]

@@ -28,7 +28,6 @@ neurons in cat and monkey visual cortex. Vision Res 23:775–785.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -208,14 +207,6 @@ def _check_poisson_rates(rates_hz: Any, dead_time_s: float) -> np.ndarray:
     return rates
 
 
-def _poisson_threads(n_cells: int, work: int) -> int:
-    """Threads for the compiled generator: numba's thread count where the work pays for it."""
-    import numba
-
-    per_thread = max(1, work // _MIN_WORK_PER_THREAD)
-    return max(1, min(numba.get_num_threads(), per_thread, n_cells // _MIN_CELLS_PER_THREAD))
-
-
 def _poisson_trains_compiled(
     kernels: Any,
     rates: np.ndarray,
@@ -234,20 +225,14 @@ def _poisson_trains_compiled(
     n_cells = rates.shape[1]
     seed = rng.integers(0, np.iinfo(np.uint64).max, dtype=np.uint64, endpoint=True)
     t_max = float(np.nextafter(duration_s, 0.0))
-    n_threads = _poisson_threads(n_cells, n_trials * rates.size)
-    bounds = np.linspace(0, n_cells, n_threads + 1).round().astype(np.int64).tolist()
+    n_threads = kernels.thread_count(
+        n_cells, n_trials * rates.size, _MIN_WORK_PER_THREAD, _MIN_CELLS_PER_THREAD
+    )
 
-    def part(i: int) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
-        return kernels.poisson_events(
-            rates, bounds[i], bounds[i + 1], fs, dead_time_s, n_trials, t_max, seed
-        )
+    def part(c_lo: int, c_hi: int) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+        return kernels.poisson_events(rates, c_lo, c_hi, fs, dead_time_s, n_trials, t_max, seed)
 
-    if n_threads == 1:
-        parts = [part(0)]
-    else:
-        # The kernel releases the GIL: threads run it on disjoint ranges of cells.
-        with ThreadPoolExecutor(n_threads) as pool:
-            parts = list(pool.map(part, range(n_threads)))
+    parts = kernels.run_over_cells(part, n_cells, n_threads)
     if any(status for status, *_ in parts):
         return None
     counts = np.concatenate([c for *_, c in parts], axis=1)  # (n_trials, n_cells)
