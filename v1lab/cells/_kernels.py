@@ -394,20 +394,14 @@ def _exponential(s0, s1, s2, s3):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=_CACHE)
-def fill_exponential(state, out):  # pragma: no cover - compiled
-    """Fill ``out`` with standard exponential deviates (for tests of the generator)."""
+def fill_deviates(state, out, exponential):  # pragma: no cover - compiled
+    """Fill ``out`` with standard exponential (or normal) deviates, for tests."""
     s0, s1, s2, s3 = state[0], state[1], state[2], state[3]
     for i in range(out.size):
-        out[i], s0, s1, s2, s3 = _exponential(s0, s1, s2, s3)
-    state[0], state[1], state[2], state[3] = s0, s1, s2, s3
-
-
-@numba.njit(cache=_CACHE)
-def fill_normal(state, out):  # pragma: no cover - compiled
-    """Fill ``out`` with standard normal deviates (for tests of the generator)."""
-    s0, s1, s2, s3 = state[0], state[1], state[2], state[3]
-    for i in range(out.size):
-        out[i], s0, s1, s2, s3 = _normal(s0, s1, s2, s3)
+        if exponential:
+            out[i], s0, s1, s2, s3 = _exponential(s0, s1, s2, s3)
+        else:
+            out[i], s0, s1, s2, s3 = _normal(s0, s1, s2, s3)
     state[0], state[1], state[2], state[3] = s0, s1, s2, s3
 
 
@@ -498,24 +492,7 @@ def _mu_block(rates, c0, nb, inverse, out):  # pragma: no cover - compiled
 
 @numba.njit(cache=_CACHE, nogil=True)
 def lif_trains(
-    rates,
-    inverse,
-    sample_of_step,
-    run_end,
-    n_trials,
-    dt_s,
-    decay,
-    step_sd,
-    bridge_var,
-    near_level,
-    theta,
-    v_reset,
-    refractory_s,
-    duration_s,
-    tables,
-    seed,
-    c_lo,
-    c_hi,
+    rates, inverse, sample_of_step, run_end, model, tables, seed, c_lo, c_hi
 ):  # pragma: no cover - compiled
     """Integrate every trial of cells ``c_lo … c_hi - 1``; return (times, counts).
 
@@ -523,6 +500,8 @@ def lif_trains(
     ``counts[trial, cell - c_lo]`` how many each train has (:func:`merge_cell_major`
     puts them into trial-major CSR). Each cell draws from its own xoshiro256++ stream
     (:func:`_cell_state`), so the spikes do not depend on how cells are split.
+    ``model`` is ``(n_trials, dt_s, decay, step_sd, bridge_var, near_level, theta,
+    v_reset, refractory_s, duration_s)``.
 
     The update, spike timing, Brownian-bridge crossing test and refractory clamp are
     those of :func:`v1lab.cells.lif._lif_run`, neuron by neuron instead of step by step. A
@@ -533,6 +512,8 @@ def lif_trains(
     threshold most jumps are taken whole, so a neuron costs a fraction of a normal
     deviate per step.
     """
+    n_trials, dt_s, decay, step_sd, bridge_var, near_level, theta, v_reset = model[:8]
+    refractory_s, duration_s = model[8], model[9]
     jump_decay, jump_sd, skip_product, alpha, beta, gamma = tables
     k_max = jump_decay.size - 1
     n_samples = rates.shape[0]

@@ -299,26 +299,12 @@ def _lif_run_compiled(
     seed = rng.integers(0, np.iinfo(np.uint64).max, dtype=np.uint64, endpoint=True)
     n_cells = rates.shape[1]
 
+    model = (n_trials, dt_s, decay, step_sd, bridge_var, near_level, _THETA, _V_RESET)
+    model += (refractory_s, duration_s)
+
     def part(c_lo: int, c_hi: int) -> tuple[np.ndarray, np.ndarray]:
         return kernels.lif_trains(
-            rates,
-            inverse_arrays,
-            sample_of_step,
-            run_end,
-            n_trials,
-            dt_s,
-            decay,
-            step_sd,
-            bridge_var,
-            near_level,
-            _THETA,
-            _V_RESET,
-            refractory_s,
-            duration_s,
-            tables,
-            seed,
-            c_lo,
-            c_hi,
+            rates, inverse_arrays, sample_of_step, run_end, model, tables, seed, c_lo, c_hi
         )
 
     n_threads = kernels.thread_count(n_cells, n_trials * rates.size, _MIN_WORK_PER_THREAD, 2)
