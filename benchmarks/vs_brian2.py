@@ -4,36 +4,59 @@ Workload (issue 5): N cells (default 1,000 and 10,000), each driven by its own t
 sampled every 1 ms, 16 orientations × 10 trials × 2 s, every spike recorded:
 
 * ``poisson`` — inhomogeneous Poisson with a 2-ms dead time. v1lab:
-  :func:`v1lab.cells.poisson.sim_poisson_dead_time` per orientation (10 trials each). Brian2: a
-  ``NeuronGroup`` of N × 10 neurons, rate from a 2-D ``TimedArray``,
-  ``threshold='rand() < rate*dt'``, ``refractory=2*ms``, dt = 0.1 ms, the 16
-  orientations one after another (32 s). Both get the dead-time-compensated drive
-  ``r / (1 - r d)``, so both fire at the target rate ``r``.
+  :func:`v1lab.cells.poisson.sim_poisson_dead_time` per orientation (10 trials each).
+  Brian2, a ``NeuronGroup`` of N × 10 neurons, the 16 orientations one after another
+  (32 s), dt = 0.1 ms, in two formulations (issue 14):
+  - ``idiomatic``: rate read from a 2-D ``TimedArray`` at every step,
+    ``threshold='rand() < rate*dt'``, ``refractory=2*ms``;
+  - ``best``: time rescaling, v1lab's own algorithm — ``dL/dt = rate : 1 (unless
+    refractory)``, threshold ``L > E``, reset ``L = 0; E = -log(rand())``,
+    ``refractory=2*ms``, the rate refreshed from the trace by ``run_regularly(dt=1*ms)``
+    (one ``rand()`` per spike instead of one per neuron and step).
+  Both sides get the dead-time-compensated drive ``r / (1 - r d)``, so both fire at the
+  target rate ``r``.
 * ``lif`` — leaky integrate-and-fire with white input noise, τ = 20 ms, 2-ms refractory,
   σ = 0.3, dt = 0.1 ms. v1lab: :func:`v1lab.cells.lif.sim_lif` on the target rates (it
   inverts the transfer function itself, inside the timed call). Brian2: the mean input
-  ``μ(t)`` that v1lab computes, as a ``TimedArray`` current,
-  ``dv/dt = (μ - v)/τ' + σ' ξ / √τ'`` (Euler–Maruyama, with τ', σ' chosen so that its
-  step is exactly v1lab's exact Ornstein–Uhlenbeck step), threshold 1, reset 0. v1lab's
-  LIF also fires on threshold crossings *between* steps (Brownian-bridge test); without
-  it a 0.1-ms grid misses ~4 % of the spikes at these rates and the statistics check
-  fails, so the Brian2 model carries the same test (``v_prev`` kept by a
-  ``run_regularly``, one ``rand()`` only for neurons near threshold): the same model on
-  both sides.
+  ``μ(t)`` that v1lab computes, ``dv/dt = (μ - v)/τ' + σ' ξ / √τ'`` (Euler–Maruyama, with
+  τ', σ' chosen so that its step is exactly v1lab's exact Ornstein–Uhlenbeck step),
+  threshold 1, reset 0, with μ read from a ``TimedArray`` at every step (``idiomatic``)
+  or refreshed once per input sample by ``run_regularly(dt=1*ms)`` into a parameter
+  (``best``). v1lab's LIF also fires on threshold crossings *between* steps
+  (Brownian-bridge test); without it a 0.1-ms grid misses ~4 % of the spikes at these
+  rates and the statistics check fails, so the Brian2 model carries the same test
+  (``v_prev`` kept by a ``run_regularly``, one ``rand()`` only for neurons near
+  threshold): the same model on both sides.
 
-Brian2 runs on ``cpp_standalone`` (its fastest target here: build once — code
-generation, writing the TimedArray to disk as float64, compilation — timed separately,
-then the binary run per repeat; the time compared is the binary's own simulation time,
-``device._last_run_time``, which leaves out loading the inputs and writing results) and
-on its default runtime target (Cython when it works; a warm-up run compiles first).
+Threads (``--threads``, default 1 and 2): the same count on both sides — Brian2
+``cpp_standalone`` with ``openmp_threads`` (0, i.e. no OpenMP, for one thread); v1lab's
+kernels split the cells over ``numba.set_num_threads(n)`` threads. ``--omp-wait-policy
+passive`` sets ``OMP_WAIT_POLICY`` for Brian2's binaries: on shared cores, OpenMP's
+default spinning at its per-step barriers made a 2-thread run ~40x slower than a
+1-thread one here.
 
-Statistics (must agree before a ratio counts): mean rate within 2 %, mean Fano factor
-(spike count over the 2-s window, across trials, per cell and orientation) and mean ISI
-CV (per train with >= 5 spikes) within 0.05. The script exits 1 if they disagree.
+Brian2 runs on ``cpp_standalone`` (build once — code generation, writing the TimedArray
+to disk as float64, compilation — timed separately, then the binary run per repeat; the
+time compared is the binary's own simulation time, ``device._last_run_time``, which
+leaves out loading the inputs and writing results) and, with ``--runtime``, on a runtime
+target (the idiomatic model, one thread). Each Brian2 build runs ``--repeats`` times,
+each run right after a v1lab run at the same thread count. Beside wall times the script
+prints CPU times (v1lab: the process's CPU time; Brian2: the simulation time times the
+binary's CPU/wall ratio), which stay meaningful when other jobs share the cores; the
+closing speedups are against the faster Brian2 formulation at each thread count.
 
-    python benchmarks/vs_brian2.py                 # full workload (~1 h on 2 cores)
-    python benchmarks/vs_brian2.py --runtime-max-n 10000   # runtime target at 10,000 too
-    python benchmarks/vs_brian2.py --n-cells 1000 --repeats 3 --runtime none
+Read-the-input floor (Poisson): one streaming pass over the rates (numpy's sum, the same
+orientation blocks) plus one numpy exponential per spike — what any generator that reads
+its input must spend — and v1lab's distance to it.
+
+Statistics (must agree before a ratio counts), on every v1lab–Brian2 pair: mean rate
+within 2 %, mean Fano factor (spike count over the 2-s window, across trials, per cell
+and orientation) and mean ISI CV (per train with >= 5 spikes) within 0.05. The script
+exits 1 if they disagree.
+
+    python benchmarks/vs_brian2.py                 # full workload (hours on 2 shared cores)
+    python benchmarks/vs_brian2.py --models poisson --n-cells 10000 --formulations best
+    python benchmarks/vs_brian2.py --n-cells 1000 --repeats 3 --threads 1
 
 Brian2 is optional (``pip install '.[bench]'``); without a working Brian2 the script says
 so and exits 0. Brian2 >= 2.10 is needed with numpy >= 2.4 (older releases fail to
