@@ -58,6 +58,10 @@ exits 1 if they disagree.
     python benchmarks/vs_brian2.py --models poisson --n-cells 10000 --formulations best
     python benchmarks/vs_brian2.py --n-cells 1000 --repeats 3 --threads 1
 
+One job in one file (over 800 lines): a self-contained script that builds one workload,
+runs it on both simulators and checks and prints the comparison; the Brian2 models sit
+beside the v1lab calls they are compared with.
+
 Brian2 is optional (``pip install '.[bench]'``); without a working Brian2 the script says
 so and exits 0. Brian2 >= 2.10 is needed with numpy >= 2.4 (older releases fail to
 import: ``ndarray.ptp`` was removed), and Brian2 2.10 needs Python >= 3.12.
