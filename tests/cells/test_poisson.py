@@ -21,11 +21,25 @@ FS = 1000.0
 DEAD_S = 0.002
 
 
+@pytest.fixture(params=["numpy", "compiled"])
+def either_path(request, monkeypatch):
+    """Run the test on the numpy path and on the compiled (numba) path, whatever the size."""
+    from v1lab.cells import _common
+
+    if request.param == "compiled":
+        pytest.importorskip("numba")
+        monkeypatch.setattr(_common, "NUMBA_MIN_WORK", 0)
+        assert _common.compiled_kernels() is not None
+    else:
+        monkeypatch.setattr(_common, "USE_NUMBA", False)
+    return request.param
+
+
 def constant(rate_hz: float, n_cells: int, duration_s: float) -> np.ndarray:
     return np.full((round(duration_s * FS), n_cells), rate_hz)
 
 
-def test_no_interval_shorter_than_dead_time():
+def test_no_interval_shorter_than_dead_time(either_path):
     # High, varying rates (up to r·d = 0.9) make many drive events fall inside dead periods.
     rng = np.random.default_rng(1)
     rates = rng.uniform(0.0, 450.0, size=(500, 200))
@@ -70,7 +84,7 @@ def test_dead_time_deletion_matches_sequential_greedy(monkeypatch, max_walk, den
 
 
 @pytest.mark.parametrize("rate_hz", [5.0, 20.0, 100.0, 300.0])
-def test_mean_rate_matches_request(rate_hz):
+def test_mean_rate_matches_request(rate_hz, either_path):
     # Expected count per train over [0, T): the output is a renewal process with
     # intervals d + Exp(λ), λ = r/(1 - r d), started as if a spike had occurred at -d.
     # Renewal theory gives E[N] = r T + (r d)²/2 (start-up term; 0.18 spikes at 300 Hz).
@@ -90,7 +104,7 @@ def test_mean_rate_matches_request(rate_hz):
     assert abs(st.n_spikes - expected) < 5 * math.sqrt(expected)
 
 
-def test_psth_follows_modulated_rate():
+def test_psth_follows_modulated_rate(either_path):
     # r(t) = 40 + 30 sin(2π 4 t) Hz. Per 25-ms bin, the count summed over n independent
     # trains has mean n ∫_bin r and variance <= that mean (Fano factor < 1 with dead
     # time), so z = (obs - exp) / sqrt(exp) has |z| <= N(0, 1); 40 bins, bound 5.
@@ -111,7 +125,7 @@ def test_psth_follows_modulated_rate():
     assert (z**2).sum() < 40 + 5 * math.sqrt(80)
 
 
-def test_fano_factor_of_dead_time_process():
+def test_fano_factor_of_dead_time_process(either_path):
     # For a stationary renewal process, Var N / E N -> CV² of the interval; with
     # intervals d + Exp(λ): CV² = (1/λ)² / (d + 1/λ)² = (1 - r d)² = 0.9216 for
     # r = 20 Hz, d = 2 ms. The sample variance of n near-normal counts has relative SD
@@ -126,9 +140,13 @@ def test_fano_factor_of_dead_time_process():
     assert 0.8 < ff < 1.1
 
 
-def test_zero_dead_time_is_plain_poisson():
+def test_zero_dead_time_is_plain_poisson(either_path):
     # Poisson counts: FF = 1 with SD sqrt(2 / (n - 1)) = 0.014; mean count 20 per train,
-    # SD of the total sqrt(n · 20). Short intervals must now occur.
+    # SD of the total sqrt(n · 20). Short intervals must now occur. With a constant rate
+    # a spike's position within its sample is uniform (KS test; a fixed seed, so the
+    # 1e-4 bound is a 1-in-10,000 check).
+    from scipy import stats
+
     rng = np.random.default_rng(5)
     st = sim_poisson_dead_time(constant(20.0, 500, 1.0), FS, n_trials=20, dead_time_s=0.0, rng=rng)
     counts = st.counts().ravel()
@@ -136,9 +154,11 @@ def test_zero_dead_time_is_plain_poisson():
     expected = counts.size * 20.0
     assert abs(counts.sum() - expected) < 5 * math.sqrt(expected)
     assert within_train_isis(st).min() < DEAD_S
+    within = st.times_s[:50_000] * FS % 1.0
+    assert stats.kstest(within, "uniform").pvalue > 1e-4
 
 
-def test_same_seed_same_spikes_different_seed_different():
+def test_same_seed_same_spikes_different_seed_different(either_path):
     rates = np.random.default_rng(0).uniform(0, 80, size=(300, 20))
     a = sim_poisson_dead_time(rates, FS, n_trials=3, rng=np.random.default_rng(7))
     b = sim_poisson_dead_time(rates, FS, n_trials=3, rng=np.random.default_rng(7))
@@ -148,7 +168,7 @@ def test_same_seed_same_spikes_different_seed_different():
     assert a != c
 
 
-def test_times_continuous_in_window_and_only_where_rate_positive():
+def test_times_continuous_in_window_and_only_where_rate_positive(either_path):
     rng = np.random.default_rng(9)
     rates = rng.uniform(0, 200, size=(400, 50))
     rates[rng.random(rates.shape) < 0.5] = 0.0  # half the samples silent
@@ -165,13 +185,13 @@ def test_times_continuous_in_window_and_only_where_rate_positive():
     assert np.all(rates[sample, cell] > 0)
 
 
-def test_zero_rates_give_no_spikes():
+def test_zero_rates_give_no_spikes(either_path):
     st = sim_poisson_dead_time(np.zeros((500, 7)), FS, n_trials=3, rng=np.random.default_rng(0))
     assert st.n_spikes == 0
     assert st.counts().shape == (3, 7) and not st.counts().any()
 
 
-def test_single_hot_sample_and_one_cell_of_many():
+def test_single_hot_sample_and_one_cell_of_many(either_path):
     # Rate in one sample only: every spike of that cell falls in [10, 11) ms.
     rates = np.zeros((50, 3))
     rates[10, 1] = 400.0
@@ -183,7 +203,7 @@ def test_single_hot_sample_and_one_cell_of_many():
     assert hot.size > 0 and hot.min() >= 0.010 and hot.max() < 0.011
 
 
-def test_rate_limit_message_names_the_maximum():
+def test_rate_limit_message_names_the_maximum(either_path):
     with pytest.raises(ParameterError, match=r"1 / dead_time_s = 500"):
         sim_poisson_dead_time(np.full((10, 1), 600.0), FS, rng=np.random.default_rng(0))
     # Just below the limit is allowed.

@@ -1,10 +1,10 @@
 """The compiled (numba) spike kernels against the pure-numpy fallback.
 
 The compiled path is what runs when numba is installed; the numpy path is the reference.
-Poisson: both paths make the same draws from the Generator, so their spikes are the same
-up to floating-point rounding. LIF: the compiled path uses its own normal generator
-(seeded from the Generator) and jumps over steps far from threshold, so the two agree in
-distribution only; tolerances are ~5 standard errors of each statistic (fixed seeds).
+Both compiled kernels draw from their own xoshiro256++ streams seeded from the caller's
+Generator (Poisson: one pass over the rates with the trials superposed; LIF: jumps over
+steps far from threshold), so the two paths agree in distribution, not spike for spike;
+tolerances are ~5 standard errors of each statistic (fixed seeds).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import pytest
 
 pytest.importorskip("numba")
 
+from v1lab._validate import ParameterError
 from v1lab.cells import _common
 from v1lab.cells import _kernels as kernels
 from v1lab.cells.lif import sim_lif
@@ -61,33 +62,138 @@ def test_switch_selects_the_path(numpy_path, monkeypatch):
     assert _common.compiled_kernels() is None
 
 
+def train_stats(st):
+    """Per-train counts (n_trials, n_cells) and the ISI CV of trains with >= 5 spikes."""
+    counts = st.counts()
+    owner = np.repeat(np.arange(st.n_trains), np.diff(st.indptr))
+    same = owner[1:] == owner[:-1]
+    isi, owner = np.diff(st.times_s)[same], owner[1:][same]
+    n = np.bincount(owner, minlength=st.n_trains)
+    s1 = np.bincount(owner, isi, minlength=st.n_trains)
+    s2 = np.bincount(owner, isi * isi, minlength=st.n_trains)
+    good = n >= 4
+    m = s1[good] / n[good]
+    cv = np.sqrt(np.maximum(s2[good] / n[good] - m * m, 0.0)) / m
+    return counts, cv
+
+
 @pytest.mark.parametrize("dead_time_s", [0.002, 0.0])
-def test_poisson_paths_give_the_same_spikes(numpy_path, dead_time_s):
-    # Same Poisson counts and exponentials from the Generator, same time rescaling and
-    # the same greedy dead-time rule: the trains match; times differ only by rounding
-    # of the cumulative intensity (per cell here, concatenated over cells in numpy).
-    rates = varied_rates(700, 40, 1)
+def test_poisson_paths_agree_in_distribution(numpy_path, dead_time_s):
+    # The compiled generator (one pass, its own seeded streams) against the numpy path,
+    # which is the previous generator draw for draw (the previous compiled kernel
+    # reproduced it to rounding): the same process, so the same statistics, not the same
+    # spikes. 80 cells x 60 trials x 1 s of varied rates (silent cells and samples,
+    # 450 Hz near the 1 / dead time limit). Tolerances, each ~5 SD of the difference of
+    # two independent estimates:
+    # * per-cell totals: counts have variance <= mean (FF <= 1), so
+    #   z = (A - B) / sqrt(A + B) is at most N(0, 1); the sum of z^2 over k cells has
+    #   mean <= k and SD <= sqrt(2k);
+    # * mean Fano factor over cells: the SE of one cell's FF over n trials is
+    #   FF sqrt(2 / (n - 1)), so the mean over k cells has SE FF sqrt(2 / ((n - 1) k));
+    # * mean ISI CV: SE from the spread of the per-train CVs.
+    rates = varied_rates(1000, 80, 1)
     fast = sim_poisson_dead_time(
-        rates, FS, n_trials=7, dead_time_s=dead_time_s, rng=np.random.default_rng(2)
+        rates, FS, n_trials=60, dead_time_s=dead_time_s, rng=np.random.default_rng(2)
     )
     numpy_path(False)
     slow = sim_poisson_dead_time(
-        rates, FS, n_trials=7, dead_time_s=dead_time_s, rng=np.random.default_rng(2)
+        rates, FS, n_trials=60, dead_time_s=dead_time_s, rng=np.random.default_rng(2)
     )
-    assert fast.n_spikes > 3_000
-    np.testing.assert_array_equal(fast.indptr, slow.indptr)
-    np.testing.assert_allclose(fast.times_s, slow.times_s, rtol=0, atol=1e-9)
-    assert fast.times_s.max() < fast.duration_s
-    if dead_time_s:
-        isi = np.diff(fast.times_s)
-        same_train = np.ones(isi.size, bool)
-        same_train[fast.indptr[1:-1][fast.indptr[1:-1] > 0] - 1] = False
-        assert isi[same_train].min() >= dead_time_s
+    assert fast != slow  # different draws of the same process
+    c_fast, cv_fast = train_stats(fast)
+    c_slow, cv_slow = train_stats(slow)
+    assert fast.n_spikes > 50_000
+    total = c_fast.sum() + c_slow.sum()
+    assert abs(c_fast.sum() - c_slow.sum()) < 5 * math.sqrt(total)
+    a, b = c_fast.sum(axis=0), c_slow.sum(axis=0)
+    live = (a + b) > 0
+    assert np.array_equal(live, rates.sum(axis=0) > 0)
+    k = int(live.sum())
+    z2 = ((a - b)[live] ** 2 / (a + b)[live]).sum()
+    assert z2 < k + 5 * math.sqrt(2 * k)
+    ok = (c_fast.mean(axis=0) > 5) & (c_slow.mean(axis=0) > 5)
+    ff_fast = c_fast[:, ok].var(axis=0, ddof=1) / c_fast[:, ok].mean(axis=0)
+    ff_slow = c_slow[:, ok].var(axis=0, ddof=1) / c_slow[:, ok].mean(axis=0)
+    se = ff_slow.mean() * math.sqrt(2 / ((c_fast.shape[0] - 1) * ok.sum()))
+    assert abs(ff_fast.mean() - ff_slow.mean()) < 5 * math.sqrt(2) * se
+    se_cv = math.sqrt(cv_fast.var() / cv_fast.size + cv_slow.var() / cv_slow.size)
+    assert abs(cv_fast.mean() - cv_slow.mean()) < 5 * se_cv
+    for st in (fast, slow):
+        assert st.times_s.min() >= 0 and st.times_s.max() < st.duration_s
+        if dead_time_s:
+            owner = np.repeat(np.arange(st.n_trains), np.diff(st.indptr))
+            assert np.diff(st.times_s)[owner[1:] == owner[:-1]].min() >= dead_time_s
+
+
+def test_poisson_compiled_same_seed_same_spikes_any_thread_count(monkeypatch):
+    # One seed from the Generator, one stream per cell: identical spikes run after run
+    # and whatever the number of threads the cells are split between.
+    import numba
+
+    from v1lab.cells import poisson
+
+    rates = varied_rates(500, 700, 3)
+
+    def run(seed: int):
+        return sim_poisson_dead_time(rates, FS, n_trials=5, rng=np.random.default_rng(seed))
+
+    one = run(4)
+    again = run(4)
+    assert one == again and one.times_s.tobytes() == again.times_s.tobytes()
+    assert one != run(5)
+    monkeypatch.setattr(poisson, "_MIN_WORK_PER_THREAD", 1)
+    monkeypatch.setattr(poisson, "_MIN_CELLS_PER_THREAD", 1)
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        assert kernels.thread_count(700, 10**9, 1, 1) == numba.get_num_threads()
+        assert run(4) == one
+    finally:
+        numba.set_num_threads(threads)
+
+
+def test_poisson_compiled_overflowing_estimate_runs_again():
+    # The output buffers are sized from every 16th sample; rates that are zero exactly
+    # there make the estimate ~0, so the kernel overflows, counts, and runs again into
+    # exact buffers: the same spikes as one run into ample buffers.
+    rates = np.full((3200, 30), 120.0)
+    rates[::16] = 0.0
+    seed = np.uint64(77)
+    status, times, trains, counts = kernels.poisson_events(rates, 0, 30, FS, 0.002, 4, 3.2, seed)
+    cap = 100_000
+    big_t, big_tr = np.empty(cap), np.empty(cap, np.int64)
+    big_c = np.zeros((4, 30), np.int64)
+    status2, n = kernels._poisson_events_into(
+        rates, 0, 30, FS, 0.002, 4, 3.2, seed, big_t, big_tr, big_c
+    )
+    assert status == status2 == 0
+    assert times.size == n > 4096  # more than the first buffer held
+    np.testing.assert_array_equal(times, big_t[:n])
+    np.testing.assert_array_equal(trains, big_tr[:n])
+    np.testing.assert_array_equal(counts, big_c)
+
+
+@pytest.mark.parametrize(
+    ("value", "dead_time_s"),
+    [(np.nan, 0.002), (-1.0, 0.002), (500.0, 0.002), (np.inf, 0.0), (-0.5, 0.0)],
+)
+def test_poisson_compiled_rejects_bad_rates_by_name(value, dead_time_s):
+    # The kernel checks the rates as it reads them; a bad one anywhere (here in the
+    # last sample of the last cell) gives the numpy path's one-line error.
+    rates = np.full((400, 300), 10.0)
+    rates[-1, -1] = value
+    with pytest.raises(ParameterError) as info:
+        sim_poisson_dead_time(
+            rates, FS, n_trials=3, dead_time_s=dead_time_s, rng=np.random.default_rng(0)
+        )
+    assert info.value.field == "rates_hz"
 
 
 def test_poisson_compiled_statistics():
     # Constant 30 spikes/s with a 2-ms dead time: renewal process with intervals
-    # d + Exp(λ), so FF -> (1 - r d)² = 0.8836; see test_poisson for the SDs.
+    # d + Exp(λ), so FF -> (1 - r d)² = 0.8836 and the ISI CV is (1/λ)/(d + 1/λ) =
+    # 1 - r d = 0.94; see test_poisson for the SDs. The CV of n ~ 24 k pooled intervals
+    # has SE ~ CV / sqrt(2 n) (near-exponential intervals), 0.004; tolerance 5 SE.
     rng = np.random.default_rng(3)
     st = sim_poisson_dead_time(np.full((2000, 400), 30.0), FS, n_trials=10, rng=rng)
     counts = st.counts().ravel()
@@ -95,13 +201,31 @@ def test_poisson_compiled_statistics():
     assert abs(counts.sum() - expected) < 5 * math.sqrt(expected)
     ff = counts.var(ddof=1) / counts.mean()
     assert abs(ff - 0.8836) < 5 * 0.8836 * math.sqrt(2 / (counts.size - 1))
+    isi = np.concatenate([np.diff(st.train(0, c)) for c in range(400)])
+    cv = isi.std() / isi.mean()
+    assert abs(cv - 0.94) < 5 * 0.94 / math.sqrt(2 * isi.size)
+
+
+def test_ziggurat_exponentials_are_standard_exponential():
+    from scipy import stats
+
+    out = np.empty(2_000_000)
+    kernels.fill_deviates(kernels.seed_state(np.random.default_rng(14)), out, True)
+    n = out.size
+    assert out.min() >= 0
+    assert abs(out.mean() - 1) < 5 / math.sqrt(n)
+    assert abs(out.var() - 1) < 5 * math.sqrt(8 / n)  # Var((X - 1)^2) = 8 for Exp(1)
+    # The tail beyond the ziggurat's base (r = 7.697) is reached and has mass e^-r.
+    p = math.exp(-kernels._ZIG_EXP_R)
+    assert abs(np.mean(out > kernels._ZIG_EXP_R) - p) < 5 * math.sqrt(p / n)
+    assert stats.kstest(out[:200_000], "expon").pvalue > 1e-4
 
 
 def test_ziggurat_normals_are_standard_normal():
     from scipy import stats
 
     out = np.empty(2_000_000)
-    kernels.fill_normal(kernels.seed_state(np.random.default_rng(4)), out)
+    kernels.fill_deviates(kernels.seed_state(np.random.default_rng(4)), out, False)
     n = out.size
     assert abs(out.mean()) < 5 / math.sqrt(n)
     assert abs(out.var() - 1) < 5 * math.sqrt(2 / n)
@@ -161,9 +285,22 @@ def test_lif_compiled_rate_follows_target():
         assert abs(counts.mean() - expected) < 5 * sd + 0.02 * expected
 
 
-def test_lif_compiled_reproducible():
+def test_lif_compiled_reproducible_any_thread_count(monkeypatch):
+    # One seed from the Generator, one stream per cell: the same spikes run after run
+    # and whether the cells run on one thread or are split over two.
+    import numba
+
+    from v1lab.cells import lif
+
     rates = np.full((300, 20), 30.0)
     a = sim_lif(rates, FS, n_trials=2, rng=np.random.default_rng(8))
     b = sim_lif(rates, FS, n_trials=2, rng=np.random.default_rng(8))
     c = sim_lif(rates, FS, n_trials=2, rng=np.random.default_rng(9))
     assert a == b and a != c
+    monkeypatch.setattr(lif, "_MIN_WORK_PER_THREAD", 1)
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        assert sim_lif(rates, FS, n_trials=2, rng=np.random.default_rng(8)) == a
+    finally:
+        numba.set_num_threads(threads)

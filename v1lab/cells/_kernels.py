@@ -7,11 +7,13 @@ that keep one train's state in registers, which numpy's whole-array passes canno
 * Poisson with dead time: the numpy path maps every event through one ``searchsorted``
   on the concatenated cumulative intensity of *all* cells (hundreds of MB for a large
   population, so every lookup is a cache miss) and needs ~10 whole-array passes. Here
-  each block of cells builds its own cumulative intensity in a small buffer that stays in
-  cache, every event is found by a binary search in its cell's row, and the dead time is
-  applied while the train is written. The random numbers are the same draws from the
-  caller's ``numpy.random.Generator`` (Poisson counts, then exponentials) that the numpy
-  path makes.
+  the rates are read once, row by row for a block of cells (:func:`poisson_events`):
+  each cell carries the distance to its next drive event (trials superposed), the
+  sample's integrated intensity is subtracted from it in a vectorised loop that also
+  checks the rates, and only cells whose distance went negative are visited to place
+  events inside the sample, deal them to trials and apply the dead time. Exponentials
+  come from numpy's 256-layer ziggurat on an inline xoshiro256++ stream per cell
+  (~3 ns each), seeded from one integer drawn from the caller's ``Generator``.
 * Leaky integrate-and-fire: the numpy path is one Python-level iteration per 0.1-ms step,
   each a dozen array passes, and a normal deviate from numpy costs ~8 ns. Here each
   neuron runs its whole trial in registers; far below threshold it jumps up to
@@ -19,149 +21,231 @@ that keep one train's state in registers, which numpy's whole-array passes canno
   the exact bridge only where a crossing is possible); and normal deviates come from an
   inline xoshiro256++ generator (Blackman & Vigna 2021) feeding the 256-layer ziggurat
   (Marsaglia & Tsang 2000) that numpy itself uses — ~3 ns each on the 2-core development
-  machine. The generator is seeded from the caller's ``Generator``, so a seed still
-  fixes every spike; the draws differ from the numpy path's, so the two paths agree in
-  distribution, not spike for spike.
+  machine. Each cell has its own stream (SplitMix64 outputs of one integer drawn from
+  the caller's ``Generator``), so a seed still fixes every spike and the cells can be
+  split over threads (:func:`run_over_cells`) without changing them; the draws differ
+  from the numpy path's, so the two paths agree in distribution, not spike for spike.
 
 References
 ----------
 Blackman D, Vigna S (2021). Scrambled linear pseudorandom number generators. ACM Trans
 Math Softw 47:36.
 
+Lemire D (2019). Fast random integer generation in an interval. ACM Trans Model Comput
+Simul 29:3.
+
 Marsaglia G, Tsang WW (2000). The ziggurat method for generating random variables.
 J Stat Softw 5(8).
+
+Steele GL, Lea D, Flood CH (2014). Fast splittable pseudorandom number generators.
+OOPSLA 2014, 453–472 (SplitMix64).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import numba
 import numpy as np
 
+T = TypeVar("T")
+
 _CACHE = True  # compiled machine code is kept in __pycache__ between processes
+
+
+def thread_count(n_cells: int, work: float, min_work: float, min_cells: int) -> int:
+    """Threads to split ``n_cells`` over: numba's thread count where the work pays for it.
+
+    At least ``min_work`` units of work and ``min_cells`` cells per thread (below that,
+    starting a thread costs more than it saves).
+    """
+    per_work = int(work // min_work)
+    return max(1, min(numba.get_num_threads(), per_work, n_cells // min_cells))
+
+
+def run_over_cells(kernel: Callable[[int, int], T], n_cells: int, n_threads: int) -> list[T]:
+    """``kernel(c_lo, c_hi)`` over ``n_threads`` contiguous ranges of cells, in order.
+
+    The kernels release the GIL (``nogil=True``), so Python threads run them in parallel.
+    """
+    bounds = np.linspace(0, n_cells, n_threads + 1).round().astype(np.int64).tolist()
+    if n_threads == 1:
+        return [kernel(0, n_cells)]
+    with ThreadPoolExecutor(n_threads) as pool:
+        return list(pool.map(kernel, bounds[:-1], bounds[1:]))
+
 
 # --------------------------------------------------------------------------------------
 # Poisson with dead time
 # --------------------------------------------------------------------------------------
 
-# Cells whose cumulative intensities are built together: 32 rows of (n_samples + 1)
-# float64 stay in L2 cache for the ~2000-sample traces of a typical presentation.
-_CELL_BLOCK = 32
+# Cells swept together along the rows of the (n_samples, n_cells) rate array: their
+# running state (a few KB) stays in L1 while each row's slice is read once, front to back.
+POISSON_CELL_BLOCK = 256
+# Largest float below 1: keeps a within-sample fraction strictly inside [0, 1).
+_BELOW_ONE = float(np.nextafter(1.0, 0.0))
+# SplitMix64 (Steele, Lea & Flood 2014): expands one 64-bit seed into xoshiro states.
+_SPLITMIX_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+_SPLITMIX_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_SPLITMIX_M2 = np.uint64(0x94D049BB133111EB)
+
+
+@numba.njit(inline="always")
+def _splitmix64(x):  # pragma: no cover - compiled
+    """The ``x``-th output of SplitMix64 (a bijection of the counter ``x``)."""
+    z = x * _SPLITMIX_GAMMA + _SPLITMIX_GAMMA
+    z = (z ^ (z >> np.uint64(30))) * _SPLITMIX_M1
+    z = (z ^ (z >> np.uint64(27))) * _SPLITMIX_M2
+    return z ^ (z >> np.uint64(31))
+
+
+@numba.njit(inline="always")
+def _cell_state(seed, cell):  # pragma: no cover - compiled
+    """xoshiro256++ state of ``cell``: outputs 4·cell … 4·cell + 3 of SplitMix64(seed).
+
+    Every cell has its own stream, so the spikes do not depend on how the cells are
+    split into blocks or threads. The four outputs are distinct (SplitMix64's output
+    function is a bijection), so the state is never all zero.
+    """
+    base = seed + np.uint64(4) * np.uint64(cell)
+    return (
+        _splitmix64(base),
+        _splitmix64(base + np.uint64(1)),
+        _splitmix64(base + np.uint64(2)),
+        _splitmix64(base + np.uint64(3)),
+    )
 
 
 @numba.njit(cache=_CACHE, nogil=True)
-def poisson_totals(rates, fs, dead_time_s):  # pragma: no cover - compiled
-    """Λ(T) per cell of the dead-time-compensated drive ``r / (1 - r d)``."""
-    n_samples, n_cells = rates.shape
-    total = np.zeros(n_cells)
-    for s in range(n_samples):
-        for c in range(n_cells):
-            r = rates[s, c]
-            total[c] += r / (1.0 - r * dead_time_s)
-    for c in range(n_cells):
-        total[c] /= fs
-    return total
-
-
-@numba.njit(cache=_CACHE, nogil=True)
-def poisson_trains(
-    rates, fs, dead_time_s, n_trials, counts, exps, t_max
+def poisson_events(
+    rates, c_lo, c_hi, fs, dead_time_s, n_trials, t_max, seed
 ):  # pragma: no cover - compiled
-    """Event times of every train (trial-major CSR), dead time applied.
+    """Dead-time Poisson spikes of cells ``c_lo … c_hi - 1``, all trials, in one pass.
 
-    ``counts[k]`` events of train ``k = trial * n_cells + cell`` are placed by time
-    rescaling of the normalised partial sums of ``counts[k] + 1`` exponentials
-    ``exps[start_k : start_k + counts[k] + 1]`` (trains' exponentials are consecutive,
-    in train order), exactly as the numpy path does.
+    The rates are read once, row by row (a block of cells at a time), and checked on
+    the way. Each cell runs the superposition of its ``n_trials`` drive processes, a
+    Poisson process of intensity ``n_trials · λ(t)`` with ``λ = r / (1 - r d)``, by time
+    rescaling: the integrated intensity of each sample is subtracted from the distance to
+    the next event, an ``Exp(1)`` deviate; when it goes negative the event lies inside the
+    sample, at the fraction where the linear integral reaches it, and the next distance is
+    drawn. Each event belongs to a trial drawn uniformly (the thinning of a Poisson
+    process into independent ones), and is kept if it is at least ``dead_time_s`` after
+    the trial's last kept spike.
+
+    Returns
+    -------
+    status : int
+        0, or 1 if a rate is not in ``[0, 1 / dead_time_s)`` (or not finite); the other
+        outputs are then incomplete.
+    times, trains : ndarray
+        Kept spikes, cell block by cell block and in time order within a block, and their
+        train ``trial * n_cells + cell``.
+    counts : ndarray, shape (n_trials, c_hi - c_lo)
+        Kept spikes per train.
+    """
+    # Room for the expected number of spikes (the output rate is the requested rate),
+    # estimated from every 16th sample, plus a margin. The kernel writes into fixed
+    # buffers (growing them inside its loop would slow every iteration ~2x); if they
+    # overflow it only counts, and runs again, with the same seed, into exact ones.
+    expected = 0.0
+    for s in range(0, rates.shape[0], 16):
+        for c in range(c_lo, c_hi):
+            expected += rates[s, c]
+    cap = int(min(1.25 * 16.0 * expected * n_trials / fs, 1e12)) + 4096
+    while True:
+        times = np.empty(cap)
+        trains = np.empty(cap, np.int64)
+        counts = np.zeros((n_trials, c_hi - c_lo), np.int64)
+        status, n_ev = _poisson_events_into(
+            rates, c_lo, c_hi, fs, dead_time_s, n_trials, t_max, seed, times, trains, counts
+        )
+        if status != 0 or n_ev <= cap:
+            return status, times[:n_ev], trains[:n_ev], counts
+        cap = n_ev
+
+
+@numba.njit(cache=_CACHE, nogil=True, error_model="numpy")
+def _poisson_events_into(
+    rates, c_lo, c_hi, fs, dead_time_s, n_trials, t_max, seed, times, trains, counts
+):  # pragma: no cover - compiled
+    """:func:`poisson_events` into the given buffers; return (status, number of spikes).
+
+    Spikes beyond the buffers' length are counted, not stored. ``error_model='numpy'``:
+    no ZeroDivisionError check on the division, which lets LLVM vectorise the row loop.
     """
     n_samples, n_cells = rates.shape
-    n_trains = n_trials * n_cells
-    exp_start = np.empty(n_trains, np.int64)
-    acc = 0
-    for k in range(n_trains):
-        exp_start[k] = acc
-        acc += counts[k] + 1
-    out_start = exp_start - np.arange(n_trains)  # = exclusive prefix sum of counts
-    out = np.empty(max(acc - n_trains, 1))
-    kept = np.zeros(n_trains, np.int64)
     inv_fs = 1.0 / fs
-    below_one = np.nextafter(1.0, 0.0)
-    cum = np.empty((_CELL_BLOCK, n_samples + 1))
-    for c0 in range(0, n_cells, _CELL_BLOCK):
-        nb = min(_CELL_BLOCK, n_cells - c0)
-        # Cumulative intensity of each cell of the block, swept along rows (contiguous).
+    scale = n_trials * inv_fs
+    r_limit = 1.0 / dead_time_s if dead_time_s > 0.0 else np.inf
+    trials_u64 = np.uint64(n_trials)
+    cap = times.size
+    n_ev = 0
+    rem = np.empty(POISSON_CELL_BLOCK)  # distance to each cell's next drive event
+    state = np.empty((POISSON_CELL_BLOCK, 4), np.uint64)
+    last = np.empty((POISSON_CELL_BLOCK, n_trials))  # last kept spike of each train
+    for c0 in range(c_lo, c_hi, POISSON_CELL_BLOCK):
+        nb = min(POISSON_CELL_BLOCK, c_hi - c0)
         for b in range(nb):
-            cum[b, 0] = 0.0
+            s0, s1, s2, s3 = _cell_state(seed, c0 + b)
+            rem[b], s0, s1, s2, s3 = _exponential(s0, s1, s2, s3)
+            state[b, 0], state[b, 1], state[b, 2], state[b, 3] = s0, s1, s2, s3
+            for k in range(n_trials):
+                last[b, k] = -np.inf
         for s in range(n_samples):
+            row = rates[s, c0 : c0 + nb]
+            # Branch-free (vectorised): check, integrate, and count the cells whose
+            # next event falls inside this sample (~5 % of them at cortical rates).
+            good = 0
+            hit = 0
             for b in range(nb):
-                r = rates[s, c0 + b]
-                cum[b, s + 1] = cum[b, s] + r / (1.0 - r * dead_time_s) * inv_fs
-        for b in range(nb):
-            cell = c0 + b
-            lam = cum[b]
-            span = lam[n_samples]
-            for trial in range(n_trials):
-                k = trial * n_cells + cell
-                n = counts[k]
-                if n == 0:
+                r = row[b]
+                good += (r >= 0.0) & (r < r_limit)
+                x = rem[b] - r * scale / (1.0 - r * dead_time_s)
+                rem[b] = x
+                hit += x < 0.0
+            if good != nb:
+                return 1, 0
+            if hit == 0:
+                continue
+            for b in range(nb):
+                x = rem[b]
+                if x >= 0.0:
                     continue
-                e0 = exp_start[k]
-                total = 0.0
-                for i in range(n + 1):
-                    total += exps[e0 + i]
-                scale = span / total
-                partial = 0.0
-                lo = 0  # events are increasing: each search starts where the last ended
-                last = -np.inf
-                w = out_start[k]
-                m = 0
-                for i in range(n):
-                    partial += exps[e0 + i]
-                    u = partial * scale
-                    # Largest j in [lo, n_samples - 1] with lam[j] <= u.
-                    a = lo
-                    z = n_samples - 1
-                    while a < z:
-                        mid = (a + z + 1) >> 1
-                        if lam[mid] <= u:
-                            a = mid
-                        else:
-                            z = mid - 1
-                    j = a
-                    # A point exactly on the edge of an empty sample belongs to the next
-                    # sample of positive rate.
-                    while j < n_samples - 1 and lam[j + 1] <= lam[j]:
-                        j += 1
-                    lo = j
-                    width = lam[j + 1] - lam[j]
-                    if width > 0.0:
-                        frac = (u - lam[j]) / width
-                    else:
-                        frac = 0.0
-                    if frac < 0.0:
-                        frac = 0.0
-                    elif frac > below_one:
-                        frac = below_one
-                    t = (j + frac) * inv_fs
-                    if t > t_max:
-                        t = t_max
-                    if m == 0 or t - last >= dead_time_s:
-                        out[w + m] = t
-                        m += 1
-                        last = t
-                kept[k] = m
-    # Compact: train k's kept spikes sit at out[out_start[k] : out_start[k] + kept[k]].
-    indptr = np.zeros(n_trains + 1, np.int64)
-    for k in range(n_trains):
-        indptr[k + 1] = indptr[k] + kept[k]
-    times = np.empty(indptr[n_trains])
-    for k in range(n_trains):
-        src = out_start[k]
-        dst = indptr[k]
-        for i in range(kept[k]):
-            times[dst + i] = out[src + i]
-    return times, indptr
+                r = row[b]
+                width = r * scale / (1.0 - r * dead_time_s)
+                s0, s1, s2, s3 = state[b, 0], state[b, 1], state[b, 2], state[b, 3]
+                while x < 0.0:
+                    frac = min(max(1.0 + x / width, 0.0), _BELOW_ONE)
+                    t = min((s + frac) * inv_fs, t_max)
+                    trial = 0
+                    if n_trials > 1:
+                        # Lemire's multiply-shift: uniform on 0 … n_trials - 1.
+                        u, s0, s1, s2, s3 = _next_u64(s0, s1, s2, s3)
+                        trial = np.int64(((u >> np.uint64(32)) * trials_u64) >> np.uint64(32))
+                    if t - last[b, trial] >= dead_time_s:
+                        last[b, trial] = t
+                        if n_ev < cap:
+                            times[n_ev] = t
+                            trains[n_ev] = trial * n_cells + c0 + b
+                        n_ev += 1
+                        counts[trial, c0 + b - c_lo] += 1
+                    e, s0, s1, s2, s3 = _exponential(s0, s1, s2, s3)
+                    x += e
+                state[b, 0], state[b, 1], state[b, 2], state[b, 3] = s0, s1, s2, s3
+                rem[b] = x
+    return 0, n_ev
+
+
+@numba.njit(cache=_CACHE, nogil=True)
+def scatter_events(out, indptr, fill, times, trains):  # pragma: no cover - compiled
+    """Write events (in time order per train) into the trains' CSR slots ``out``."""
+    for i in range(times.size):
+        k = trains[i]
+        out[indptr[k] + fill[k]] = times[i]
+        fill[k] += 1
 
 
 # --------------------------------------------------------------------------------------
@@ -261,12 +345,63 @@ def _normal(s0, s1, s2, s3):  # pragma: no cover - compiled
                 return x, s0, s1, s2, s3
 
 
+def _ziggurat_exp_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Marsaglia–Tsang tables of the exponential on 53-bit integers (numpy's layout)."""
+    m2 = 2.0**53
+    de = 7.697117470131487  # start of the tail
+    te = de
+    ve = 3.949659822581572e-3  # area of each layer
+    ke = np.zeros(256, np.int64)
+    we = np.zeros(256)
+    fe = np.zeros(256)
+    q = ve / math.exp(-de)
+    ke[0] = math.floor((de / q) * m2)
+    ke[1] = 0
+    we[0] = q / m2
+    we[255] = de / m2
+    fe[0] = 1.0
+    fe[255] = math.exp(-de)
+    for i in range(254, 0, -1):
+        de = -math.log(ve / de + math.exp(-de))
+        ke[i + 1] = math.floor((de / te) * m2)
+        te = de
+        fe[i] = math.exp(-de)
+        we[i] = de / m2
+    return ke, we, fe, 7.697117470131487
+
+
+_KE, _WE, _FE, _ZIG_EXP_R = _ziggurat_exp_tables()
+
+
+@numba.njit(inline="always")
+def _exponential(s0, s1, s2, s3):  # pragma: no cover - compiled
+    """Standard exponential deviate by numpy's ziggurat; returns (e, new state)."""
+    while True:
+        r, s0, s1, s2, s3 = _next_u64(s0, s1, s2, s3)
+        r >>= np.uint64(3)
+        idx = np.int64(r & np.uint64(0xFF))
+        ri = np.int64(r >> np.uint64(8))  # 53 bits: a signed integer converts in one step
+        x = ri * _WE[idx]
+        if ri < _KE[idx]:
+            return x, s0, s1, s2, s3  # inside the layer's rectangle: ~99 % of draws
+        if idx == 0:
+            # The tail beyond _ZIG_EXP_R is the same exponential, shifted (memoryless).
+            u, s0, s1, s2, s3 = _uniform(s0, s1, s2, s3)
+            return _ZIG_EXP_R - math.log1p(-u), s0, s1, s2, s3
+        u, s0, s1, s2, s3 = _uniform(s0, s1, s2, s3)
+        if (_FE[idx - 1] - _FE[idx]) * u + _FE[idx] < math.exp(-x):
+            return x, s0, s1, s2, s3
+
+
 @numba.njit(cache=_CACHE)
-def fill_normal(state, out):  # pragma: no cover - compiled
-    """Fill ``out`` with standard normal deviates (for tests of the generator)."""
+def fill_deviates(state, out, exponential):  # pragma: no cover - compiled
+    """Fill ``out`` with standard exponential (or normal) deviates, for tests."""
     s0, s1, s2, s3 = state[0], state[1], state[2], state[3]
     for i in range(out.size):
-        out[i], s0, s1, s2, s3 = _normal(s0, s1, s2, s3)
+        if exponential:
+            out[i], s0, s1, s2, s3 = _exponential(s0, s1, s2, s3)
+        else:
+            out[i], s0, s1, s2, s3 = _normal(s0, s1, s2, s3)
     state[0], state[1], state[2], state[3] = s0, s1, s2, s3
 
 
@@ -357,24 +492,16 @@ def _mu_block(rates, c0, nb, inverse, out):  # pragma: no cover - compiled
 
 @numba.njit(cache=_CACHE, nogil=True)
 def lif_trains(
-    rates,
-    inverse,
-    sample_of_step,
-    run_end,
-    n_trials,
-    dt_s,
-    decay,
-    step_sd,
-    bridge_var,
-    near_level,
-    theta,
-    v_reset,
-    refractory_s,
-    duration_s,
-    tables,
-    state,
+    rates, inverse, sample_of_step, run_end, model, tables, seed, c_lo, c_hi
 ):  # pragma: no cover - compiled
-    """Integrate every neuron of every trial; return (times, indptr) in trial-major CSR.
+    """Integrate every trial of cells ``c_lo … c_hi - 1``; return (times, counts).
+
+    ``times`` holds the spikes cell after cell, trial after trial within a cell;
+    ``counts[trial, cell - c_lo]`` how many each train has (:func:`merge_cell_major`
+    puts them into trial-major CSR). Each cell draws from its own xoshiro256++ stream
+    (:func:`_cell_state`), so the spikes do not depend on how cells are split.
+    ``model`` is ``(n_trials, dt_s, decay, step_sd, bridge_var, near_level, theta,
+    v_reset, refractory_s, duration_s)``.
 
     The update, spike timing, Brownian-bridge crossing test and refractory clamp are
     those of :func:`v1lab.cells.lif._lif_run`, neuron by neuron instead of step by step. A
@@ -385,22 +512,23 @@ def lif_trains(
     threshold most jumps are taken whole, so a neuron costs a fraction of a normal
     deviate per step.
     """
+    n_trials, dt_s, decay, step_sd, bridge_var, near_level, theta, v_reset = model[:8]
+    refractory_s, duration_s = model[8], model[9]
     jump_decay, jump_sd, skip_product, alpha, beta, gamma = tables
     k_max = jump_decay.size - 1
-    n_samples, n_cells = rates.shape
+    n_samples = rates.shape[0]
     n_steps = sample_of_step.size
-    n_trains = n_trials * n_cells
-    counts = np.zeros(n_trains, np.int64)
+    counts = np.zeros((n_trials, c_hi - c_lo), np.int64)
     cap = 1 << 16
     buf = np.empty(cap)
     n_buf = 0
-    s0, s1, s2, s3 = state[0], state[1], state[2], state[3]
     mu_rows = np.empty((_LIF_CELL_BLOCK, n_samples))
-    for cell in range(n_cells):
-        b = cell % _LIF_CELL_BLOCK
+    for cell in range(c_lo, c_hi):
+        b = (cell - c_lo) % _LIF_CELL_BLOCK
         if b == 0:
-            _mu_block(rates, cell, min(_LIF_CELL_BLOCK, n_cells - cell), inverse, mu_rows)
+            _mu_block(rates, cell, min(_LIF_CELL_BLOCK, c_hi - cell), inverse, mu_rows)
         mu_row = mu_rows[b]
+        s0, s1, s2, s3 = _cell_state(seed, cell)
         for trial in range(n_trials):
             v = v_reset
             free_until = 0.0
@@ -468,20 +596,19 @@ def lif_trains(
                         break
                     y = y_new
                 v = mu + y
-            counts[trial * n_cells + cell] = m
-    state[0], state[1], state[2], state[3] = s0, s1, s2, s3
-    # Spikes were written cell after cell (all trials of a cell together); reorder them
-    # into trial-major trains.
-    indptr = np.zeros(n_trains + 1, np.int64)
-    for k in range(n_trains):
-        indptr[k + 1] = indptr[k] + counts[k]
-    times = np.empty(n_buf)
+            counts[trial, cell - c_lo] = m
+    return buf[:n_buf], counts
+
+
+@numba.njit(cache=_CACHE, nogil=True)
+def merge_cell_major(out, indptr, c_lo, times, counts):  # pragma: no cover - compiled
+    """Copy cell-major spikes of cells ``c_lo …`` (see :func:`lif_trains`) into CSR ``out``."""
+    n_trials, n_c = counts.shape
+    n_cells = (indptr.size - 1) // n_trials
     src = 0
-    for cell in range(n_cells):
+    for c in range(n_c):
         for trial in range(n_trials):
-            k = trial * n_cells + cell
-            dst = indptr[k]
-            for i in range(counts[k]):
-                times[dst + i] = buf[src + i]
-            src += counts[k]
-    return times, indptr
+            dst = indptr[trial * n_cells + c_lo + c]
+            for i in range(counts[trial, c]):
+                out[dst + i] = times[src + i]
+            src += counts[trial, c]

@@ -13,6 +13,9 @@ References
 Brown EN, Barbieri R, Ventura V, Kass RE, Frank LM (2002). The time-rescaling theorem and
 its application to neural spike train data analysis. Neural Comput 14:325–346.
 
+Kingman JFC (1993). Poisson Processes. Oxford University Press (superposition and
+colouring theorems, ch. 2 and 5).
+
 Johnson DH (1996). Point process models of single-neuron discharges. J Comput Neurosci
 3:275–299.
 
@@ -41,6 +44,10 @@ _BELOW_ONE = float(np.nextafter(1.0, 0.0))
 _MAX_CHAIN_WALK = 64
 # Events per chunk of trains in the Poisson generator (arrays of a few MB).
 _CHUNK_SPIKES = 1 << 19
+# Compiled generator: a thread is worth starting for this many trains × samples (~10 ms of
+# work) and this many cells (a few blocks of the kernel's row sweep).
+_MIN_WORK_PER_THREAD = 4_000_000
+_MIN_CELLS_PER_THREAD = 256
 
 
 def sim_poisson_dead_time(
@@ -119,6 +126,23 @@ def sim_poisson_dead_time(
     The cost is proportional to the number of drive events, ``r T / (1 - r d)`` per
     train, so rates close to ``1 / d`` cost more per output spike.
 
+    **Compiled path (numba; used above ~10⁶ trains × samples).** The same process in one
+    pass over the rates (:func:`v1lab.cells._kernels.poisson_events`): each cell's
+    ``n_trials`` drive processes are run together as their superposition, a Poisson
+    process of rate ``n_trials · λ(t)`` whose events are dealt to trials uniformly at
+    random (the thinning theorem makes the trials independent Poisson processes of rate
+    ``λ``). Reading the samples in order, the integrated intensity of each is subtracted
+    from the distance to the next event (an ``Exp(1)`` deviate, time rescaling as in 2.),
+    so an event is placed by walking forward, within the sample, with no cumulative
+    intensity stored and no search; the dead time (3.) is applied as each event is dealt.
+    The rates are checked in the same pass. Superposition and thinning: Kingman (1993).
+    Random numbers come from an xoshiro256++
+    stream per cell (exponentials by numpy's ziggurat), all seeded from one 64-bit
+    integer drawn from ``rng``: the spikes depend on the seed only, not on the number of
+    threads (cells are split between ``numba.get_num_threads()`` threads when the work is
+    large). The two paths draw different numbers, so for a given seed their spikes
+    differ; their statistics agree (``tests/cells/test_spikes_numba.py``).
+
     Examples
     --------
     >>> import numpy as np
@@ -131,11 +155,45 @@ def sim_poisson_dead_time(
     >>> bool((isi_s >= 0.002).all())
     True
     """
-    rates = check_rates("rates_hz", rates_hz)
     fs = check_number("fs", fs, lo=0, lo_open=True, unit="Hz")
     n_trials = check_int("n_trials", n_trials, lo=1)
     dead_time_s = check_number("dead_time_s", dead_time_s, lo=0, unit="s")
     rng = check_rng(rng)
+    rates = _as_rate_array(rates_hz)
+    kernels = None if rates is None else compiled_kernels(n_trials * rates.size)
+    if kernels is not None:
+        # The kernel checks the rates while it reads them (one pass instead of three);
+        # only when it finds a bad one are they checked again here, for the message.
+        n_samples, n_cells = rates.shape
+        duration_s = n_samples / fs
+        out = _poisson_trains_compiled(kernels, rates, fs, n_trials, dead_time_s, rng, duration_s)
+        if out is None:
+            _check_poisson_rates(rates_hz, dead_time_s)  # raises, naming the bad rate
+            raise AssertionError("the Poisson kernel rejected rates that pass the checks")
+        return SpikeTrains(*out, n_trials, n_cells, duration_s)
+    rates = _check_poisson_rates(rates_hz, dead_time_s)
+    n_samples, n_cells = rates.shape
+    duration_s = n_samples / fs
+    # Dead-time compensation: output rate λ/(1+λd) equals the requested r.
+    drive_hz = rates / (1.0 - rates * dead_time_s) if dead_time_s > 0 else rates
+    times, indptr = _poisson_trains(drive_hz, fs, n_trials, dead_time_s, rng, duration_s)
+    return SpikeTrains(times, indptr, n_trials, n_cells, duration_s)
+
+
+def _as_rate_array(rates_hz: Any) -> np.ndarray | None:
+    """``rates_hz`` as a C-contiguous 2-D float64 array, values unchecked; None if it is not."""
+    try:
+        arr = np.asarray(rates_hz, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    if arr.ndim != 2 or arr.shape[0] < 1 or arr.shape[1] < 1:
+        return None
+    return np.ascontiguousarray(arr)
+
+
+def _check_poisson_rates(rates_hz: Any, dead_time_s: float) -> np.ndarray:
+    """The checked rates: ``>= 0``, finite, and below ``1 / dead_time_s``."""
+    rates = check_rates("rates_hz", rates_hz)
     if dead_time_s > 0:
         max_hz = 1.0 / dead_time_s
         highest = float(rates.max())
@@ -146,18 +204,7 @@ def sim_poisson_dead_time(
                 f"expected rates < 1 / dead_time_s = {max_hz:g} spikes/s "
                 f"(a cell with a {dead_time_s:g} s dead time cannot fire faster)",
             )
-    n_samples, n_cells = rates.shape
-    duration_s = n_samples / fs
-    kernels = compiled_kernels(n_trials * rates.size)
-    if kernels is not None:
-        times, indptr = _poisson_trains_compiled(
-            kernels, rates, fs, n_trials, dead_time_s, rng, duration_s
-        )
-        return SpikeTrains(times, indptr, n_trials, n_cells, duration_s)
-    # Dead-time compensation: output rate λ/(1+λd) equals the requested r.
-    drive_hz = rates / (1.0 - rates * dead_time_s) if dead_time_s > 0 else rates
-    times, indptr = _poisson_trains(drive_hz, fs, n_trials, dead_time_s, rng, duration_s)
-    return SpikeTrains(times, indptr, n_trials, n_cells, duration_s)
+    return rates
 
 
 def _poisson_trains_compiled(
@@ -168,14 +215,34 @@ def _poisson_trains_compiled(
     dead_time_s: float,
     rng: np.random.Generator,
     duration_s: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The compiled path: same draws from ``rng`` as :func:`_poisson_trains`, in order."""
-    total = kernels.poisson_totals(rates, fs, dead_time_s)
-    counts = rng.poisson(np.tile(total, n_trials))
-    exps = rng.standard_exponential(int(counts.sum()) + counts.size)
-    return kernels.poisson_trains(
-        rates, fs, dead_time_s, n_trials, counts, exps, float(np.nextafter(duration_s, 0.0))
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The compiled path; None if a rate is out of range (the caller reports it).
+
+    One 64-bit seed is drawn from ``rng``; the kernel expands it into an independent
+    xoshiro256++ stream per cell, so the spikes depend on the seed only, not on the
+    number of threads.
+    """
+    n_cells = rates.shape[1]
+    seed = rng.integers(0, np.iinfo(np.uint64).max, dtype=np.uint64, endpoint=True)
+    t_max = float(np.nextafter(duration_s, 0.0))
+    n_threads = kernels.thread_count(
+        n_cells, n_trials * rates.size, _MIN_WORK_PER_THREAD, _MIN_CELLS_PER_THREAD
     )
+
+    def part(c_lo: int, c_hi: int) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+        return kernels.poisson_events(rates, c_lo, c_hi, fs, dead_time_s, n_trials, t_max, seed)
+
+    parts = kernels.run_over_cells(part, n_cells, n_threads)
+    if any(status for status, *_ in parts):
+        return None
+    counts = np.concatenate([c for *_, c in parts], axis=1)  # (n_trials, n_cells)
+    indptr = np.zeros(counts.size + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    times = np.empty(int(indptr[-1]))
+    fill = np.zeros(counts.size, dtype=np.int64)
+    for _, t, train, _ in parts:
+        kernels.scatter_events(times, indptr, fill, t, train)
+    return times, indptr
 
 
 def _poisson_trains(
