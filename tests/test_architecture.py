@@ -90,3 +90,9 @@ def test_a_long_module_says_why_it_is_one_job(path):
         return
     docstring = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
     assert "one job" in docstring, f"{lines} lines and no note on why it is one job"
+
+
+def test_test_files_have_unique_names():
+    """pytest imports test files by basename (no __init__.py): two of one name collide."""
+    names = [p.name for p in (PACKAGE.parent / "tests").rglob("test_*.py")]
+    assert sorted({n for n in names if names.count(n) > 1}) == []
