@@ -219,12 +219,13 @@ def sim_lif(
     n_samples, n_cells = rates.shape
     duration_s = n_samples / fs
     t_ref_s = refractory_s + dt_s / 2.0
-    # The numpy path loops over time steps (50 per 10-kHz sample at the default dt), so the
-    # work that decides is trains × steps, not trains × input samples: counted as samples,
-    # the default protocol's LIF run took the per-step Python loop (measured: 369 s a point
-    # at load 10, 31 s compiled).
+    # The numpy path loops over time steps, and a step costs a Python iteration, about
+    # what 64 trains of vector work cost, however few the trains: so the work that decides
+    # is steps × max(trains, 64), not trains × input samples. Counted as samples, a
+    # default-protocol LIF run (one call per presentation, since each has its own gains)
+    # took the per-step loop: 217 s a point at load ~3, against seconds compiled.
     n_steps = math.ceil(duration_s / dt_s)
-    if compiled_kernels(n_trials * n_cells * n_steps) is not None:
+    if compiled_kernels(n_steps * max(n_trials * n_cells, 64)) is not None:
         # The kernel inverts the transfer function itself, a block of cells at a time
         # (evaluating the same monotone cubic), which saves a full-size μ array.
         inverse = _inverse_siegert(rates, tau_m_s, t_ref_s, noise_sigma, "drive_rates_hz")
