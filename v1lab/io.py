@@ -102,7 +102,9 @@ def make_nwb_subject(protocol: Any) -> Any:
     """
     from pynwb.file import Subject
 
-    binomial, model = _NWB_SPECIES[getattr(protocol.population, "species", "cat")]
+    # Lab protocols (the synapse labs) have no population: their cells are the cat's.
+    species = getattr(getattr(protocol, "population", None), "species", "cat")
+    binomial, model = _NWB_SPECIES[species]
     return Subject(
         subject_id=f"simulated-seed{protocol.seed}",
         species=binomial,
@@ -133,7 +135,9 @@ def compute_spike_time_resolution_s(recording: Any) -> float:
     The Poisson generator draws event times in continuous time (time rescaling), so its
     only limit is the float64 clock: the spacing of doubles at the session's end.
     """
-    spiking = recording.protocol.spiking
+    spiking = getattr(recording.protocol, "spiking", None)
+    if spiking is None:  # a lab's recording (v1lab.synapse) says its own
+        return float(recording.spike_time_resolution_s)
     if spiking.model == "lif":
         return float(spiking.dt_s)
     if spiking.model == "hodgkin_huxley":

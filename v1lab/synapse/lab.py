@@ -27,6 +27,7 @@ import numpy as np
 
 from v1lab.synapse._common import LabResult
 from v1lab.synapse.simple_cell_lab import run_lgn_to_simple_cell
+from v1lab.synapse.simulate import DT_MS
 from v1lab.synapse.spec import LabProtocol, parse_lab_protocol
 from v1lab.synapse.summation_lab import run_synaptic_summation
 from v1lab.synapse.touch_lab import run_touch_receptor
@@ -57,6 +58,8 @@ class _LabRecording:
     spike_times: list[np.ndarray]
     presentations: dict[str, np.ndarray]
     duration_s: float
+    #: Spike times are threshold crossings of the integrated membrane: known to its step.
+    spike_time_resolution_s: float = DT_MS / 1000.0
 
 
 def _write_tables(res: LabResult, tmp: Path) -> None:
