@@ -134,3 +134,25 @@ def test_existing_folder_is_not_overwritten(tmp_path):
     with pytest.raises(RunFolderExistsError):
         run_lab_protocol(SMALL_SUMMATION, folder, name="small", quiet=True)
     assert (folder / "keep.txt").read_text() == "mine"
+
+
+def test_the_lab_nwb_passes_nwbinspector_with_the_dandi_config(tmp_path):
+    """No CRITICAL and no BEST_PRACTICE_VIOLATION, as for the visual presets."""
+    import tomllib
+
+    nwbinspector = pytest.importorskip("nwbinspector")
+    from v1lab.protocol import find_protocol
+    from v1lab.synapse import run_lab_protocol
+
+    data = tomllib.loads(find_protocol("touch_receptor").read_text(encoding="utf-8"))
+    assert run_lab_protocol(data, tmp_path / "run", name="touch_receptor", quiet=True) == 0
+    messages = nwbinspector.inspect_nwbfile(
+        nwbfile_path=str(tmp_path / "run" / "recording.nwb"),
+        config=nwbinspector.load_config("dandi"),
+    )
+    blocking = [
+        m.check_function_name
+        for m in messages
+        if m.importance.name in ("CRITICAL", "BEST_PRACTICE_VIOLATION")
+    ]
+    assert blocking == []

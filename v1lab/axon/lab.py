@@ -454,11 +454,22 @@ def _save_figure(fig: Any, path: Path) -> bytes:
     return data
 
 
-def _save_nwb(run: CableRun, text: str, description: str, path: Path) -> None:
+#: The animal each node membrane is measured in, for the NWB subject (DANDI asks for one):
+#: Hodgkin & Huxley's (1952) squid, and the human nerve of the clinic's CRRSS node.
+_NWB_SUBJECT = {
+    "hh": ("Loligo forbesi", "a model of the squid giant axon of Hodgkin & Huxley (1952)"),
+    "crrss": ("Homo sapiens", "a model of a human myelinated motor fibre"),
+}
+
+
+def _save_nwb(
+    run: CableRun, text: str, description: str, path: Path, node_model: str = "hh"
+) -> None:
     from datetime import datetime
 
     import h5py
     from pynwb import NWBHDF5IO, NWBFile
+    from pynwb.file import Subject
     from pynwb.icephys import CurrentClampSeries
 
     from v1lab._version import __version__
@@ -470,12 +481,21 @@ def _save_nwb(run: CableRun, text: str, description: str, path: Path) -> None:
         source_script=f"v1lab {__version__} (v1lab.axon)",
         source_script_file_name="v1lab/axon/lab.py",
         protocol=text,
+        session_id=f"axon-{uuid.uuid5(uuid.NAMESPACE_URL, text).hex[:12]}",
+        subject=Subject(
+            subject_id="simulated-axon",
+            species=_NWB_SUBJECT[node_model][0],
+            sex="U",
+            age="P1Y/",
+            description=f"simulated: {_NWB_SUBJECT[node_model][1]}; no animal was used",
+        ),
     )
     device = nwb.create_device(name="v1lab_axon", description="simulated cable (v1lab.axon)")
     for i, x in enumerate(run.electrodes_um):
         elec = nwb.create_icephys_electrode(
             name=f"electrode_{i}",
             device=device,
+            cell_id="simulated-axon",
             description=f"intracellular electrode at {x:g} µm from the stimulated end",
         )
         nwb.add_acquisition(
@@ -614,7 +634,8 @@ def run_lab_protocol(
             figs["lesions"] = _save_figure(
                 plot_lesion_traces(result["lesion_runs"]), fdir / "lesion_traces.png"
             )
-        _save_nwb(run, text, plan["description"], tmp / "recording.nwb")
+        node_model = str(plan["axon"].get("node_model", "hh"))
+        _save_nwb(run, text, plan["description"], tmp / "recording.nwb", node_model)
         if plan["sound"] is not None:
             from v1lab.audio.wav import save_wav
 
