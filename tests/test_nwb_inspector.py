@@ -8,23 +8,17 @@ of the data contract, no experimenter) are allowed, as DANDI allows them.
 
 from __future__ import annotations
 
-import tomllib
-
 import numpy as np
 import pytest
 
 from v1lab.experiment import run_protocol
 from v1lab.io import save_nwb
-from v1lab.protocol import find_protocol, list_protocols, load_protocol, parse_protocol
+from v1lab.protocol import list_protocols, load_lab_data, load_protocol, parse_protocol
 
 nwbinspector = pytest.importorskip("nwbinspector")
 
 # The visual presets (lab protocols, lab = "...", write their own files: see below).
-PRESETS = sorted(
-    name
-    for name, _ in list_protocols()
-    if "lab" not in tomllib.loads(find_protocol(name).read_text(encoding="utf-8"))
-)
+PRESETS = sorted(name for name, _ in list_protocols() if load_lab_data(name) is None)
 BLOCKING = ("CRITICAL", "BEST_PRACTICE_VIOLATION")
 
 

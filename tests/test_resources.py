@@ -4,7 +4,6 @@ numbers for ordinary protocols, and a refusal that names the field behind the co
 from __future__ import annotations
 
 import copy
-import tomllib
 import tracemalloc
 
 import numpy as np
@@ -13,7 +12,7 @@ import pytest
 from v1lab import ParameterError, experiment
 from v1lab.experiment import CHUNK_FRAMES, check_resources, estimate_memory_bytes
 from v1lab.model.retina import count_lgn_positions, make_lgn_positions
-from v1lab.protocol import find_protocol, list_protocols, load_protocol, parse_protocol
+from v1lab.protocol import list_protocols, load_lab_data, load_protocol, parse_protocol
 
 DEFAULT = load_protocol("hubel_wiesel_bars").to_dict()
 
@@ -42,7 +41,7 @@ def _old_estimate(protocol) -> dict[str, int]:
 def _visual_protocols() -> list[str]:
     """The shipped visual protocols: lab protocols (``lab = "axon"``, ...) have no retina."""
     names = [n for n, _ in list_protocols()]
-    return [n for n in names if "lab" not in tomllib.loads(find_protocol(n).read_text())]
+    return [n for n in names if load_lab_data(n) is None]
 
 
 @pytest.mark.parametrize("name", _visual_protocols())

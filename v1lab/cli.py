@@ -269,22 +269,13 @@ def _error(exc: Exception, code: int) -> int:
 
 
 def _lab_data(name_or_path: str) -> tuple[str, dict[str, Any]] | None:
-    """``(path stem, data)`` of a lab protocol, or None for a visual one (or bad TOML,
-    which :func:`v1lab.protocol.load_protocol` then reports)."""
-    import tomllib
+    """``(name, data)`` of a lab protocol whose kind this command runs, or None."""
+    from v1lab.protocol import load_lab_data
 
-    from v1lab.protocol import find_protocol
-
-    path = find_protocol(name_or_path)
-    try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return None
-    if "lab" not in data:
-        return None
-    check_choice("lab", data["lab"], tuple(LABS))
-    return path.stem, data
+    lab = load_lab_data(name_or_path)
+    if lab is not None:
+        check_choice("lab", lab[1]["lab"], tuple(LABS))
+    return lab
 
 
 def _run_lab(args: argparse.Namespace, name: str, data: dict[str, Any], out: TextIO) -> int:

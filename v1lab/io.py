@@ -40,6 +40,7 @@ __all__ = [
     "load_nwb_tables",
     "make_nwb_session_id",
     "make_nwb_subject",
+    "make_simulated_subject",
     "remove_stale_temporary_folders",
     "save_folder",
     "save_npz",
@@ -89,31 +90,37 @@ _NWB_SPECIES = {
 }
 
 
-def make_nwb_subject(protocol: Any) -> Any:
-    """The NWB ``Subject`` of a simulated run: the model animal, as DANDI requires it.
+def make_simulated_subject(subject_id: str, species: str, description: str) -> Any:
+    """An NWB ``Subject`` for a simulated animal, with what DANDI requires of one.
 
     DANDI's inspector configuration makes a subject with an id, a species (Latin
-    binomial), a sex and an age critical. The species is the protocol's
-    ``population.species``: *Felis catus* (area 17, Hubel & Wiesel's animal; the default)
-    or *Macaca mulatta* (V1); age one year or more (``P1Y/``, ISO 8601 with an open upper
-    bound). The model has no sex: ``U`` (unknown), which DANDI allows. The id says it is
-    simulated and names the seed, since the seed draws the population (the "animal")
-    from its distributions.
+    binomial), a sex and an age critical. A model has no sex: ``U`` (unknown), which DANDI
+    allows; it is an adult, one year or more (``P1Y/``, ISO 8601 with an open upper bound).
     """
     from pynwb.file import Subject
 
+    return Subject(
+        subject_id=subject_id, species=species, sex="U", age="P1Y/", description=description
+    )
+
+
+def make_nwb_subject(protocol: Any) -> Any:
+    """The NWB ``Subject`` of a simulated run: the model animal
+    (:func:`make_simulated_subject`).
+
+    The species is the protocol's ``population.species``: *Felis catus* (area 17, Hubel &
+    Wiesel's animal; the default) or *Macaca mulatta* (V1). The id says it is simulated
+    and names the seed, since the seed draws the population (the "animal") from its
+    distributions.
+    """
     # Lab protocols (the synapse labs) have no population: their cells are the cat's.
     species = getattr(getattr(protocol, "population", None), "species", "cat")
     binomial, model = _NWB_SPECIES[species]
-    return Subject(
-        subject_id=f"simulated-seed{protocol.seed}",
-        species=binomial,
-        sex="U",
-        age="P1Y/",
-        description=(
-            f"simulated: a model of {model} (v1lab); no animal was used. The seed "
-            "draws the cell population from its published distributions."
-        ),
+    return make_simulated_subject(
+        f"simulated-seed{protocol.seed}",
+        binomial,
+        f"simulated: a model of {model} (v1lab); no animal was used. The seed "
+        "draws the cell population from its published distributions.",
     )
 
 

@@ -51,6 +51,7 @@ __all__ = [
     "dump_toml",
     "find_protocol",
     "list_protocols",
+    "load_lab_data",
     "load_protocol",
     "parse_protocol",
 ]
@@ -582,6 +583,21 @@ def load_protocol(name_or_path: str | Path) -> Protocol:
             "protocol", str(path), f"cannot be read: {err.strerror or err}"
         ) from None
     return parse_protocol(data, name=path.stem)
+
+
+def load_lab_data(name_or_path: str | Path) -> tuple[str, dict[str, Any]] | None:
+    """``(name, data)`` of a lab protocol (top-level ``lab = "<kind>"``), else None.
+
+    None too for a file that is not valid TOML: :func:`load_protocol` then reports it.
+    The lab's own package validates the data (``v1lab.axon``, ``v1lab.synapse``).
+    """
+    path = find_protocol(name_or_path)
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    return (path.stem, data) if "lab" in data else None
 
 
 def _protocol_dirs() -> list[Path]:

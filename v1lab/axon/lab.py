@@ -64,7 +64,13 @@ from v1lab.axon.sweeps import (
     compute_velocity_vs_temperature,
     fit_loglog_slope,
 )
-from v1lab.io import check_run_folder, save_folder, save_table_csv, write_atomic
+from v1lab.io import (
+    check_run_folder,
+    make_simulated_subject,
+    save_folder,
+    save_table_csv,
+    write_atomic,
+)
 
 __all__ = ["LAB", "load_lab_protocol", "run_lab_protocol"]
 
@@ -469,7 +475,6 @@ def _save_nwb(
 
     import h5py
     from pynwb import NWBHDF5IO, NWBFile
-    from pynwb.file import Subject
     from pynwb.icephys import CurrentClampSeries
 
     from v1lab._version import __version__
@@ -482,12 +487,10 @@ def _save_nwb(
         source_script_file_name="v1lab/axon/lab.py",
         protocol=text,
         session_id=f"axon-{uuid.uuid5(uuid.NAMESPACE_URL, text).hex[:12]}",
-        subject=Subject(
-            subject_id="simulated-axon",
-            species=_NWB_SUBJECT[node_model][0],
-            sex="U",
-            age="P1Y/",
-            description=f"simulated: {_NWB_SUBJECT[node_model][1]}; no animal was used",
+        subject=make_simulated_subject(
+            "simulated-axon",
+            _NWB_SUBJECT[node_model][0],
+            f"simulated: {_NWB_SUBJECT[node_model][1]}; no animal was used",
         ),
     )
     device = nwb.create_device(name="v1lab_axon", description="simulated cable (v1lab.axon)")

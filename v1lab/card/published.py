@@ -159,9 +159,6 @@ def _sum(*rows: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(int(v) for v in np.sum(rows, axis=0))
 
 
-# De Valois, Albrecht & Thorell (1982): peak spatial frequency, half-octave bins (the
-# model draws from the same tables: v1lab.model.distributions).
-_DEVALOIS_SF_BINS = DEVALOIS_1982_SF_BINS_CPD
 # Schiller, Finlay & Volman (1976, III): spatial-frequency bandwidth (%), 87 cells.
 SCHILLER_1976_SF_BANDWIDTH_SIMPLE = (0, 0, 0, 6, 5, 10, 7, 2, 0, 0)
 SCHILLER_1976_SF_BANDWIDTH_COMPLEX = (0, 3, 4, 10, 17, 6, 2, 1, 0, 0)
@@ -204,7 +201,7 @@ MACAQUE: tuple[PublishedDistribution, ...] = (
     PublishedDistribution(
         "peak_spatial_frequency",
         "peak spatial frequency (c/deg)",
-        _DEVALOIS_SF_BINS,
+        DEVALOIS_1982_SF_BINS_CPD,
         _sum(
             DEVALOIS_1982_SF_SIMPLE_FOVEAL,
             DEVALOIS_1982_SF_COMPLEX_FOVEAL,

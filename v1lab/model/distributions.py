@@ -138,11 +138,13 @@ def draw_from_histogram(
     e = np.asarray(edges, dtype=float)
     p = np.asarray(counts, dtype=float)
     b = rng.choice(p.size, size=n, p=p / p.sum())
-    lo, hi = e[b], e[b + 1]
-    u = rng.random(n)
-    if log:
-        return lo * (hi / lo) ** u
-    return lo + (hi - lo) * u
+    return _within_bins(e, b, rng.random(n), log=log)
+
+
+def _within_bins(edges: np.ndarray, b: np.ndarray, u: np.ndarray, *, log: bool) -> np.ndarray:
+    """The value at fraction ``u`` of bin ``b`` (on a log scale for ``log``)."""
+    lo, hi = edges[b], edges[b + 1]
+    return lo * (hi / lo) ** u if log else lo + (hi - lo) * u
 
 
 def draw_rf_envelope(
@@ -167,9 +169,7 @@ def draw_rf_envelope(
     flat = rng.choice(counts.size, size=n, p=(counts / counts.sum()).ravel())
     row, col = np.divmod(flat, counts.shape[1])
     u = rng.random((2, n))
-    nx = edges[row] * (edges[row + 1] / edges[row]) ** u[0]
-    ny = edges[col] * (edges[col + 1] / edges[col]) ** u[1]
-    return nx, ny
+    return _within_bins(edges, row, u[0], log=True), _within_bins(edges, col, u[1], log=True)
 
 
 def _devalois_counts(simple_like: bool) -> np.ndarray:

@@ -20,6 +20,7 @@ import numpy as np
 from v1lab._validate import ParameterError, check_choice, check_int, check_number
 from v1lab.model.distributions import (
     SPECIES,
+    draw_from_histogram,
     draw_orientation,
     draw_rf_envelope,
     draw_spatial_frequency,
@@ -138,12 +139,11 @@ def surround_strength_for_index(
 def draw_suppression_index(n_cells: int, rng: np.random.Generator) -> np.ndarray:
     """Suppression indices drawn from Cavanaugh et al.'s (2002a) histogram.
 
-    A bin is chosen in proportion to its count, then a value uniformly within it.
+    A bin is chosen in proportion to its count, then a value uniformly within it
+    (:func:`~v1lab.model.distributions.draw_from_histogram`).
     """
-    p = SUPPRESSION_INDEX_COUNTS / SUPPRESSION_INDEX_COUNTS.sum()
-    b = rng.choice(len(p), size=n_cells, p=p)
-    lo, hi = SUPPRESSION_INDEX_BINS[b], SUPPRESSION_INDEX_BINS[b + 1]
-    return np.minimum(lo + (hi - lo) * rng.random(n_cells), 0.95)
+    drawn = draw_from_histogram(SUPPRESSION_INDEX_BINS, SUPPRESSION_INDEX_COUNTS, n_cells, rng)
+    return np.minimum(drawn, 0.95)
 
 
 @dataclass(frozen=True)
