@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _nwb_check import blocking, inspect
 
 from v1lab.experiment import run_protocol
 from v1lab.io import save_nwb
@@ -19,7 +20,6 @@ nwbinspector = pytest.importorskip("nwbinspector")
 
 # The visual presets (lab protocols, lab = "...", write their own files: see below).
 PRESETS = sorted(name for name, _ in list_protocols() if load_lab_data(name) is None)
-BLOCKING = ("CRITICAL", "BEST_PRACTICE_VIOLATION")
 
 
 def shrink_protocol(name: str, **spiking: object) -> dict:
@@ -42,20 +42,6 @@ def shrink_protocol(name: str, **spiking: object) -> dict:
         block["duration_s"] = np.minimum(block["duration_s"], 0.5).tolist()
     data["spiking"].update(spiking)
     return data
-
-
-def inspect(path) -> list:
-    from nwbinspector import inspect_nwbfile, load_config
-
-    return list(inspect_nwbfile(nwbfile_path=str(path), config=load_config("dandi")))
-
-
-def blocking(messages: list) -> list[str]:
-    return [
-        f"{m.importance.name} {m.check_function_name}: {m.message}"
-        for m in messages
-        if m.importance.name in BLOCKING
-    ]
 
 
 @pytest.mark.parametrize("name", PRESETS)

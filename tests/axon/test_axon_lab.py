@@ -156,20 +156,12 @@ def test_the_lab_nwb_passes_nwbinspector_with_the_dandi_config(tmp_path):
     """No CRITICAL and no BEST_PRACTICE_VIOLATION, as for the visual presets."""
     import tomllib
 
-    nwbinspector = pytest.importorskip("nwbinspector")
+    from _nwb_check import blocking, inspect
+
     from v1lab.axon import run_lab_protocol
     from v1lab.protocol import find_protocol
 
     data = tomllib.loads(find_protocol("axon_conduction").read_text(encoding="utf-8"))
     data.pop("sweeps", None)  # the cable run alone writes the file
     assert run_lab_protocol(data, tmp_path / "run", name="axon_conduction", quiet=True) == 0
-    messages = nwbinspector.inspect_nwbfile(
-        nwbfile_path=str(tmp_path / "run" / "recording.nwb"),
-        config=nwbinspector.load_config("dandi"),
-    )
-    blocking = [
-        m.check_function_name
-        for m in messages
-        if m.importance.name in ("CRITICAL", "BEST_PRACTICE_VIOLATION")
-    ]
-    assert blocking == []
+    assert blocking(inspect(tmp_path / "run" / "recording.nwb")) == []
