@@ -22,9 +22,11 @@ from v1lab.protocol import DEFAULT_PROTOCOL, load_protocol
 # changed (issue "One cortex for every experiment": linear LGN pool, drive in grating-
 # contrast units, extra-classical surround, LGN surround 0.55, trial gain fluctuation).
 # Later the same day the resolved protocol stored in the NPZ gained population.species
-# (76f4feb3…, the same 15153 spikes: the cat's population is drawn as before).
-DEFAULT_RUN_SHA256 = "59095637cae9e23e0755d37ed3de3e81e17cf6b0f45d1cc729525a88ec74ddd9"
-DEFAULT_RUN_N_SPIKES = 15153
+# (59095637…, the same 15153 spikes: the cat's population is drawn as before).
+# Then the model changed again (same issue): the exponent is drawn from U(1.5, 2.5)
+# instead of U(2, 3), and the classical pool's scale is computed exactly per cell.
+DEFAULT_RUN_SHA256 = "50da46ac04d566e612d14e38b67557215e3d7774b4b403556a4b4f7707a62467"
+DEFAULT_RUN_N_SPIKES = 15692
 
 
 def npz_digest(path) -> str:

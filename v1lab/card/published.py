@@ -59,6 +59,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from v1lab._validate import check_choice
+from v1lab.card.published_ranges import PUBLISHED_RANGES
 from v1lab.model.distributions import (
     DEVALOIS_1982_ORIENTATION_BINS_DEG,
     DEVALOIS_1982_ORIENTATION_COUNTS,
@@ -303,21 +304,28 @@ CAT: tuple[PublishedDistribution, ...] = tuple(
     for d in MACAQUE
 )
 
+#: The card's property for each cat range of :data:`PUBLISHED_RANGES` it can check.
+_CAT_RANGE_PROPERTIES = {
+    "preferred_spatial_frequency": "peak_spatial_frequency",
+    "orientation_hwhh": "hwhh_deg",
+}
+
 #: Ranges for cat area 17 given in the papers' text, checked on the cat card (the share
-#: of the model's cells inside): (property, low, high, source; references above).
-CAT_RANGES: tuple[tuple[str, float, float, str], ...] = (
-    (
-        "peak_spatial_frequency",
-        0.3,
-        2.0,
-        "Movshon, Thompson & Tolhurst 1978: optima near the area centralis",
-    ),
-    (
-        "hwhh_deg",
-        5.0,
-        73.0,
-        "Hammond & Andrews 1978: half-widths at half height, most 10-40 deg",
-    ),
+#: of the model's cells inside): (property, low, high, source), from
+#: :data:`~v1lab.card.published_ranges.PUBLISHED_RANGES`.
+CAT_RANGES: tuple[tuple[str, float, float, str], ...] = tuple(
+    (_CAT_RANGE_PROPERTIES[r.name], float(r.low), float(r.high), f"{r.source} (n = {r.n_cells})")
+    for r in PUBLISHED_RANGES
+    if r.species == "cat" and r.name in _CAT_RANGE_PROPERTIES
+)
+
+#: Fractions of cat cells given in the papers' text: (property, threshold, published
+#: fraction with a value at or above the threshold, source). Walker, Ohzawa & Freeman
+#: (2000) counted cells suppressed by at least 10 % by a surround grating.
+CAT_FRACTIONS: tuple[tuple[str, float, float, str], ...] = tuple(
+    ("surround_suppression_index", 0.1, float(r.typical), f"{r.source} (n = {r.n_cells})")
+    for r in PUBLISHED_RANGES
+    if r.species == "cat" and r.name == "surround_suppressed"
 )
 
 

@@ -25,7 +25,12 @@ from v1lab.card.properties import (
     compute_band_properties,
     compute_variance_slope,
 )
-from v1lab.card.published import CAT_RANGES, PublishedDistribution, published_for
+from v1lab.card.published import (
+    CAT_FRACTIONS,
+    CAT_RANGES,
+    PublishedDistribution,
+    published_for,
+)
 from v1lab.card.similarity import compute_property_similarity
 
 __all__ = ["EXTRA_PROPERTIES", "Card", "compute_card", "compute_card_rows"]
@@ -57,7 +62,7 @@ EXTRA_PROPERTIES: tuple[PublishedDistribution, ...] = (
     PublishedDistribution(
         "hwhh_deg", "orientation half-width at half height, von Mises fit (deg)",
         tuple(float(v) for v in np.linspace(0, 90, 19)), None, None, "linear",
-        "cat 5-73 deg, most 10-40 (Hammond & Andrews 1978); macaque median full bandwidth "
+        "cat 5-73 deg (Hammond & Andrews 1978); macaque median full bandwidth "
         "near 40 deg (De Valois, Yund & Hepler 1982)", _NOT_SCORED,
     ),
     PublishedDistribution(
@@ -193,6 +198,11 @@ def _range_checks(cells: dict[str, np.ndarray], species: str) -> list[tuple[str,
         values = values[np.isfinite(values)]
         share = float(np.mean((values >= low) & (values <= high))) if len(values) else math.nan
         out.append((f"cat: {name} within {low:g}–{high:g}", share, source))
+    for name, threshold, published, source in CAT_FRACTIONS if species == "cat" else ():
+        values = cells[name][_pool_mask(cells, _POOLS[name])]
+        values = values[np.isfinite(values)]
+        share = float(np.mean(values >= threshold)) if len(values) else math.nan
+        out.append((f"cat: {name} ≥ {threshold:g}", share, f"{source}: {published:.2f}"))
     return out
 
 

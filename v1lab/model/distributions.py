@@ -27,7 +27,7 @@ What each draw reproduces
 * **Preferred spatial frequency.** Macaque: De Valois, Albrecht & Thorell (1982), simple
   and complex cells separately (foveal and parafoveal pooled), half-octave bins from
   0.35 to 22.4 c/deg (median about 2.8 c/deg). Cat: a log-normal about the recording
-  site's median (Movshon, Thompson & Tolhurst 1978: optima 0.3–2 c/deg near the area
+  site's median (Movshon, Thompson & Tolhurst 1978: optima 0.3–3 c/deg within 5° of the area
   centralis).
 * **Preferred orientation.** Macaque: De Valois, Yund & Hepler (1982), bins centred on
   0/45/90/135° (the oblique effect: more cells near the cardinal orientations). Cat:

@@ -1,4 +1,4 @@
-"""Published V1 numbers proposed for the population card, as plain data, with sources.
+"""Published V1 numbers for the population card beyond its histograms, as plain data.
 
 Only numbers read in a source that could be opened are here: the binned tables that
 Marques, Schrimpf & DiCarlo (2021) package in Brain-Score and that the card does not yet
