@@ -54,6 +54,8 @@ TRACE_STRIDE = {"hh": 1, "hh_cn": 1, "moore": 5, "moore_cn": 5, "crrss": 5, "crr
 # velocity between nodes 10 and 11 from their crossings of −15 mV (50 mV above rest).
 MODELDB = {"n_nodes": 20, "segments_per_internode": 10, "dt_us": 5.0, "duration_ms": 5.0,
            "stim_na": 10.0, "stim_ms": 0.1, "nodes": (10, 11), "threshold_mv": -15.0}  # fmt: skip
+# fig3.hoc's temperatures, up to 30 °C (above, its 5-µs step exceeds v1lab's bound).
+MODELDB_TEMPERATURES_C = [0.0, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0]
 
 
 def _myelinated(simulate, fib, settings, method):
@@ -114,14 +116,16 @@ def crossing_ms(v: np.ndarray, t: np.ndarray, thr: float) -> float:
     return float(t[i - 1] + (thr - v[i - 1]) / (v[i] - v[i - 1]) * (t[i] - t[i - 1]))
 
 
-def modeldb_velocity(cable_hoc: Path, usetable: int) -> float:
+def modeldb_velocity(cable_hoc: Path, usetable: int, celsius: float = 18.5) -> float:
     """Moore et al.'s standard velocity (m/s) from ModelDB 9851's ``cable.hoc``, run as
-    its ``init.hoc`` runs it (``usetable``: NEURON's hh rate tables on or off)."""
+    its ``init.hoc`` runs it (``usetable``: NEURON's hh rate tables on or off; ``celsius``:
+    the rates' temperature, as its ``fig3.hoc`` sets it for the "rates only" curve)."""
     from neuron import h
 
     h.load_file("stdrun.hoc")
     h.load_file(str(cable_hoc))
     h.usetable_hh = usetable
+    h.celsius = celsius
     stim = h.IClamp(h.node[0](0.5))
     stim.delay, stim.dur, stim.amp = 0.0, MODELDB["stim_ms"], MODELDB["stim_na"]
     h.v_init, h.tstop, h.dt, h.steps_per_ms, h.secondorder = -65.0, 5.0, 0.005, 40, 2
@@ -150,6 +154,14 @@ def main() -> None:
         }
         # the same, with hh's rate tables off (v1lab computes the rates exactly)
         out["velocity_exact_rates_m_s"] = modeldb_velocity(args.modeldb / "cable.hoc", 0)
+        # fig3.hoc's first curve: only the rates follow temperature (Q10 3)
+        out["fig3_rates_only"] = {
+            "temperature_c": MODELDB_TEMPERATURES_C,
+            "velocity_m_s": [
+                modeldb_velocity(args.modeldb / "cable.hoc", 1, celsius=t)
+                for t in MODELDB_TEMPERATURES_C
+            ],
+        }
         OUT_MODELDB.write_text(json.dumps(out, indent=1) + "\n")
         print(f"wrote {OUT_MODELDB}")
         return
