@@ -70,19 +70,22 @@ def _myelinated(simulate, fib, settings, method):
     )
 
 
+def hh_run_settings(cab):
+    """The HH reference run's settings on ``cab`` (also the benchmark cable's test)."""
+    return {
+        "duration_ms": HH["duration_ms"],
+        "dt_us": HH["dt_us"],
+        "stim_na": default_stim_na(cab),
+        "electrodes_um": HH["electrodes_um"],
+    }
+
+
 def make_runs(simulate):
     """The reference runs, through ``simulate`` (sim_cable-like, stim_na given)."""
     cab = make_unmyelinated_axon(length_mm=HH["length_mm"], dx_um=HH["dx_um"])
     out = {}
     for name, method in (("hh", "backward_euler"), ("hh_cn", "crank_nicolson")):
-        out[name] = simulate(
-            cab,
-            duration_ms=HH["duration_ms"],
-            dt_us=HH["dt_us"],
-            stim_na=default_stim_na(cab),
-            electrodes_um=HH["electrodes_um"],
-            method=method,
-        )
+        out[name] = simulate(cab, **hh_run_settings(cab), method=method)
     fib, mam = make_myelinated_axon(), make_myelinated_axon(**CRRSS_FIBRE)
     out["moore"] = _myelinated(simulate, fib, MOORE, "backward_euler")
     out["moore_cn"] = _myelinated(simulate, fib, MOORE, "crank_nicolson")

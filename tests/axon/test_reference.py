@@ -96,21 +96,13 @@ def test_neuron_still_gives_the_golden_numbers():
 def test_neuron_single_section_is_the_same_cable():
     # The benchmark's NEURON model (one section, nseg segments) is the cable of the tests.
     pytest.importorskip("neuron")
-    from make_golden import HH
+    from make_golden import HH, hh_run_settings
 
     from v1lab.axon import make_unmyelinated_axon
-    from v1lab.axon.cable import default_stim_na
     from v1lab.axon.reference import sim_neuron_uniform_axon
 
     cab = make_unmyelinated_axon(length_mm=HH["length_mm"], dx_um=HH["dx_um"])
-    run = sim_neuron_uniform_axon(
-        cab,
-        duration_ms=HH["duration_ms"],
-        dt_us=HH["dt_us"],
-        stim_na=default_stim_na(cab),
-        electrodes_um=HH["electrodes_um"],
-        record_all=False,
-    )
+    run = sim_neuron_uniform_axon(cab, **hh_run_settings(cab), record_all=False)
     assert compute_velocity_from_electrodes(run) == pytest.approx(
         GOLDEN["hh"]["velocity_m_s"], rel=1e-3
     )

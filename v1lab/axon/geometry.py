@@ -354,7 +354,7 @@ def make_myelinated_axon(
     >>> fib = make_myelinated_axon(n_nodes=3, segments_per_internode=3)
     >>> fib.n, fib.node_index.tolist()
     (9, [0, 4, 8])
-    >>> fib.g_na_ms_cm2[0], round(fib.cm_uf_cm2[1], 4)   # Moore et al.'s node and myelin
+    >>> float(fib.g_na_ms_cm2[0]), round(float(fib.cm_uf_cm2[1]), 4)   # Moore's node, myelin
     (1200.0, 0.005)
     """
     n_nodes = check_int("n_nodes", n_nodes, lo=2, hi=100_000)
