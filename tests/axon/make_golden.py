@@ -80,17 +80,22 @@ def hh_run_settings(cab):
     }
 
 
-def make_runs(simulate):
-    """The reference runs, through ``simulate`` (sim_cable-like, stim_na given)."""
+def make_runs(simulate, *, crrss: bool = True):
+    """The reference runs, through ``simulate`` (sim_cable-like, stim_na given).
+
+    ``crrss=False`` leaves out the two runs on the CRRSS fibre (NEURON needs to compile
+    its mechanism for them)."""
     cab = make_unmyelinated_axon(length_mm=HH["length_mm"], dx_um=HH["dx_um"])
     out = {}
     for name, method in (("hh", "backward_euler"), ("hh_cn", "crank_nicolson")):
         out[name] = simulate(cab, **hh_run_settings(cab), method=method)
-    fib, mam = make_myelinated_axon(), make_myelinated_axon(**CRRSS_FIBRE)
+    fib = make_myelinated_axon()
     out["moore"] = _myelinated(simulate, fib, MOORE, "backward_euler")
     out["moore_cn"] = _myelinated(simulate, fib, MOORE, "crank_nicolson")
-    out["crrss"] = _myelinated(simulate, mam, CRRSS, "backward_euler")
-    out["crrss_cn"] = _myelinated(simulate, mam, CRRSS, "crank_nicolson")
+    if crrss:
+        mam = make_myelinated_axon(**CRRSS_FIBRE)
+        out["crrss"] = _myelinated(simulate, mam, CRRSS, "backward_euler")
+        out["crrss_cn"] = _myelinated(simulate, mam, CRRSS, "crank_nicolson")
     return out
 
 

@@ -79,18 +79,33 @@ def test_delay_across_thinned_myelin_matches_neuron():
 
 
 def test_neuron_still_gives_the_golden_numbers():
-    # Needs NEURON and, for the CRRSS node, nrnivmodl with a C compiler.
     pytest.importorskip("neuron")
     from make_golden import compute_saltation
 
     from v1lab.axon.reference import sim_neuron_cable
 
-    runs = make_runs(sim_neuron_cable)
+    runs = make_runs(sim_neuron_cable, crrss=False)
     for name, run in runs.items():
         v = compute_velocity(run, *run.electrodes_um)
         assert v == pytest.approx(GOLDEN[name]["velocity_m_s"], rel=1e-6)
     got = compute_saltation(runs["moore"])
     assert got == pytest.approx(GOLDEN["saltation"]["moore"], rel=1e-6)
+
+
+def test_neuron_crrss_mechanism_still_gives_the_golden_numbers():
+    # Needs NEURON and nrnivmodl with a C compiler to build the CRRSS mechanism.
+    pytest.importorskip("neuron")
+    from v1lab._validate import ParameterError
+    from v1lab.axon.reference import load_crrss, load_neuron, sim_neuron_cable
+
+    try:
+        load_crrss(load_neuron())
+    except ParameterError as err:
+        pytest.skip(f"the CRRSS mechanism could not be built: {err}")
+    runs = make_runs(sim_neuron_cable)
+    for name in ("crrss", "crrss_cn"):
+        v = compute_velocity(runs[name], *runs[name].electrodes_um)
+        assert v == pytest.approx(GOLDEN[name]["velocity_m_s"], rel=1e-6)
 
 
 def test_neuron_single_section_is_the_same_cable():
