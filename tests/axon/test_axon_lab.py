@@ -110,6 +110,7 @@ def _bad(path: str, value):
         ("axon.dx_um", 1e6),
         ("axon.n_nodes", 5),  # a myelinated field on an unmyelinated axon
         ("run.dt_us", 500.0),
+        ("run.method", "runge_kutta"),
         ("run.duration_ms", "long"),
         ("run.electrodes_mm", [10.0, 99.0]),
         ("sound.electrodes", [0, 0]),

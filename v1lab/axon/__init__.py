@@ -6,14 +6,17 @@ checked against NEURON, heard on two stereo channels, and run from protocol file
 (``lab = "axon"``) into run folders.
 
 * ``geometry`` — :class:`Cable` and its builders :func:`make_unmyelinated_axon` (HH 1952's
-  squid axon by default) and :func:`make_myelinated_axon` (HH nodes, passive myelinated
-  internodes; :data:`MOORE_1978`).
-* ``cable`` — :func:`sim_cable`: backward Euler with the tridiagonal solve (``_kernel``,
-  compiled by numba; numpy + LAPACK as the reference), electrodes, snapshots, crossings.
+  squid axon by default) and :func:`make_myelinated_axon` (HH or mammalian CRRSS nodes,
+  passive myelinated internodes; :data:`MOORE_1978`, Moore et al.'s fibre as ModelDB
+  9851 builds it).
+* ``cable`` — :func:`sim_cable`: backward Euler or Crank–Nicolson with the tridiagonal
+  solve (``_kernel``, compiled by numba; numpy + LAPACK as the reference), electrodes,
+  snapshots, crossings.
 * ``measure`` — velocities, delays, conduction; ``sweeps`` — velocity against diameter,
   internode length and temperature; ``lesions`` — thinned myelin, dead nodes, sodium loss
   and their block thresholds.
-* ``reference`` — the same cable in NEURON (optional extra ``neuron``).
+* ``reference`` — the same cable in NEURON (optional extra ``neuron``; the CRRSS node
+  through an NMODL mechanism compiled on first use).
 * ``sound`` — stereo clicks whose delay is the conduction delay.
 * ``figures``, ``lab`` — the figures and :func:`run_lab_protocol`, the entry point the
   command line calls for ``lab = "axon"`` protocols.

@@ -1,7 +1,8 @@
 """The implicit cable step: Hodgkin–Huxley membrane, tridiagonal solve, gate update.
 
 One step (backward Euler in ``V``, the gates one step behind, as NEURON's default fixed
-step; Hines 1984; Hines & Carnevale 1997):
+step; Hines 1984; Hines & Carnevale 1997; or Crank–Nicolson, ``cn = 1``, as NEURON's
+``secondorder = 2``, below):
 
 1. With the gates held, the ionic current is linear in ``V``:
    ``I_ion = G (V − E*)``, ``G = ḡNa m³h + ḡK n⁴ + g_L``. Backward Euler for
@@ -12,6 +13,15 @@ step; Hines 1984; Hines & Carnevale 1997):
 2. The gates advance exactly for ``V'`` held over the step (exponential Euler,
    ``x ← x∞ + (x − x∞) e^{−dt φ(α+β)}``, NEURON's ``cnexp``).
 
+Crank–Nicolson (Crank & Nicolson 1947; NEURON's ``secondorder``, Hines 1984): the same
+system with ``C/dt`` doubled is backward Euler over half a step, giving ``V`` at
+``t + dt/2``; ``V' = 2 V(t + dt/2) − V`` completes the step. The gates, updated with
+``V'`` as above, are then read as living at the half steps (staggered), which makes the
+whole step second order in ``dt``. Crank–Nicolson is A-stable but not L-stable: a
+compartment whose own time constant ``τ`` is much shorter than ``dt`` is multiplied by
+``(1 − dt/2τ)/(1 + dt/2τ) ≈ −1`` per step, so a sharp change (the stimulus's onset)
+leaves a slowly decaying step-to-step ringing that backward Euler damps at once.
+
 Units: mV, ms, nF, µS, nA. The same arithmetic runs compiled (:func:`run_numba`) or in
 numpy with LAPACK's tridiagonal solver (:func:`run_numpy`; a Python loop over time steps
 only, the reference the compiled one is tested against).
@@ -20,6 +30,9 @@ References
 ----------
 Hines M (1984). Efficient computation of branched nerve equations. Int J Biomed Comput
 15:69–76.
+Crank J, Nicolson P (1947). A practical method for numerical evaluation of solutions of
+partial differential equations of the heat-conduction type. Proc Camb Phil Soc
+43:50–67.
 Hines ML, Carnevale NT (1997). The NEURON simulation environment. Neural Comput
 9:1179–1209.
 """
@@ -56,11 +69,12 @@ def _rates_np(u: np.ndarray) -> tuple[np.ndarray, ...]:
 
 # fmt: off
 def run_numpy(v, m, h, n, c, gna, gk, gl, el, ga, ena, ek, shift, phi, dt, stim_i, stim,
-              rec_idx, rec, snap_every, snaps, thr_mv, cross, peak, dvdt, model=0) -> None:
+              rec_idx, rec, snap_every, snaps, thr_mv, cross, peak, dvdt, model=0,
+              cn=0) -> None:
     # fmt: on
     """Advance ``len(stim)`` steps in numpy (same arguments and arithmetic as run_numba)."""
     stim_i = int(stim_i)
-    c_dt = c / dt
+    c_dt = c / dt * (2.0 if cn else 1.0)
     off = -ga
     k = 0
     rec[:, 0] = v[rec_idx]
@@ -76,6 +90,8 @@ def run_numpy(v, m, h, n, c, gna, gk, gl, el, ga, ena, ek, shift, phi, dt, stim_
         _, _, _, v_new, info = lapack.dgtsv(off, diag, off, rhs)
         if info != 0:  # pragma: no cover - the matrix is diagonally dominant
             raise FloatingPointError(f"LAPACK dgtsv failed (info={info})")
+        if cn:  # the solve gave V at t + dt/2; Crank–Nicolson extrapolates to t + dt
+            v_new = 2.0 * v_new - v
         t1 = (step + 1) * dt
         _track(v, v_new, t1, dt, thr_mv, cross, peak, dvdt)
         v[:] = v_new
@@ -128,9 +144,10 @@ if numba is not None:
     @numba.njit(cache=True, nogil=True)
     def run_numba(v, m, h, n, c, gna, gk, gl, el, ga, ena, ek, shift, phi, dt, stim_i, stim,
                   rec_idx, rec, snap_every, snaps, thr_mv, cross, peak, dvdt,
-                  model):  # pragma: no cover
+                  model, cn):  # pragma: no cover
         # fmt: on
         nc = v.size
+        c_fac = 2.0 if cn else 1.0
         cp = np.empty(nc)
         dp = np.empty(nc)
         v_new = np.empty(nc)
@@ -144,8 +161,9 @@ if numba is not None:
                 m3h = m[i] * m[i] * h[i] if model else m[i] * m[i] * m[i] * h[i]
                 n4 = n[i] * n[i] * n[i] * n[i]
                 g = gna[i] * m3h + gk[i] * n4 + gl[i]
-                b = c[i] / dt + g
-                rhs = c[i] / dt * v[i] + gna[i] * m3h * ena + gk[i] * n4 * ek + gl[i] * el[i]
+                c_dt = c_fac * c[i] / dt
+                b = c_dt + g
+                rhs = c_dt * v[i] + gna[i] * m3h * ena + gk[i] * n4 * ek + gl[i] * el[i]
                 if i == stim_i:
                     rhs += stim[step]
                 if i > 0:
@@ -163,6 +181,9 @@ if numba is not None:
             v_new[nc - 1] = dp[nc - 1]
             for i in range(nc - 2, -1, -1):
                 v_new[i] = dp[i] - cp[i] * v_new[i + 1]
+            if cn:  # V at t + dt/2 → t + dt
+                for i in range(nc):
+                    v_new[i] = 2.0 * v_new[i] - v[i]
             t1 = (step + 1) * dt
             for i in range(nc):
                 vo = v[i]

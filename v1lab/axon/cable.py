@@ -10,13 +10,21 @@ by :mod:`v1lab.axon.measure`.
 
 The time step
 -------------
-Backward Euler is unconditionally stable, so no ``dt`` makes the solution blow up; the
-bound refused is the one past which the scheme stops being the model: the gates lag
-``V`` by a step, and the spike's rise lasts ~0.3 ms / φ, where φ is how much faster the
-rates are than HH 1952's at 6.3 °C (:attr:`~v1lab.axon.geometry.Cable.speed`). ``dt_us ·
-φ`` is limited to 100 µs (HH: φ = 3^((T − 6.3)/10), 26 µs at 18.5 °C, 7.4 µs at 30 °C;
-the mammalian CRRSS node: φ = 13.7 × 3^((T − 37)/10), 7.3 µs at 37 °C). At the limit the
-velocity is a few per cent off (``tests/axon/test_cable.py`` measures it).
+Two integrators (``method``): backward Euler, NEURON's default fixed step, and
+Crank–Nicolson, NEURON's ``secondorder = 2`` (:mod:`v1lab.axon._kernel`). Backward Euler
+is L-stable and Crank–Nicolson A-stable: neither blows up at any ``dt``, so the bound
+refused is the one past which the scheme stops being the model: the gates lag ``V`` by a
+step (half a step, staggered, for Crank–Nicolson), and the spike's rise lasts
+~0.3 ms / φ, where φ is how much faster the rates are than HH 1952's at 6.3 °C
+(:attr:`~v1lab.axon.geometry.Cable.speed`). ``dt_us · φ`` is limited to 100 µs for both
+methods (HH: φ = 3^((T − 6.3)/10), 26 µs at 18.5 °C, 7.4 µs at 30 °C; the mammalian
+CRRSS node: φ = 50 × 3^((T − 37)/10), 2 µs at 37 °C). At the limit backward Euler's
+velocity is a few per cent off and Crank–Nicolson's under 1 % (HH 1952's axon on the
+250-µm grid at 25 µs: 18.31 and 18.58 m/s against 18.73; the nerve study's CRRSS fibre
+at 2 µs: 57.27 and 60.11 against 60.38 m/s; ``tests/axon/test_cable.py``). What
+Crank–Nicolson costs: it damps the fastest modes of the grid weakly (module notes of
+:mod:`v1lab.axon._kernel`), so a compartment whose own time constant is far below
+``dt`` rings from step to step after the stimulus's onset; backward Euler does not.
 
 Units: µs and µm at the interface, mV, ms, nF, µS, nA inside.
 """
@@ -29,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from v1lab._validate import ParameterError, check_int, check_number
+from v1lab._validate import ParameterError, check_choice, check_int, check_number
 from v1lab.axon import _kernel
 from v1lab.axon.geometry import Cable
 from v1lab.axon.nodes import membrane_state
@@ -37,6 +45,7 @@ from v1lab.cells import hh_backend
 
 __all__ = [
     "MAX_DT_PHI_US",
+    "METHODS",
     "CableRun",
     "axial_conductance_us",
     "check_run_settings",
@@ -46,6 +55,8 @@ __all__ = [
 
 #: Limit on ``dt_us · φ`` (see the module notes).
 MAX_DT_PHI_US = 100.0
+#: The integrators: NEURON's default fixed step and its ``secondorder = 2``.
+METHODS = ("backward_euler", "crank_nicolson")
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,6 +82,8 @@ class CableRun:
     threshold_mv : float
     stim_na : float
         Amplitude of the stimulus pulse (nA).
+    method : str
+        ``"backward_euler"`` or ``"crank_nicolson"``.
     """
 
     cable: Cable
@@ -86,6 +99,7 @@ class CableRun:
     dt_us: float
     threshold_mv: float
     stim_na: float
+    method: str = "backward_euler"
 
 
 def axial_conductance_us(cable: Cable) -> np.ndarray:
@@ -156,6 +170,7 @@ def check_run_settings(
     stim_ms: Any = 0.1,
     electrodes_um: Any = (),
     snap_every: Any = 0,
+    method: Any = "backward_euler",
 ) -> tuple[float, float, float, np.ndarray, int]:
     """Check a run's settings against ``cable`` before any work (see :func:`sim_cable`).
 
@@ -163,6 +178,7 @@ def check_run_settings(
     """
     if not isinstance(cable, Cable):
         raise ParameterError("cable", cable, "expected a Cable (make_unmyelinated_axon, ...)")
+    check_choice("method", method, METHODS)
     duration = check_number("duration_ms", duration_ms, lo=0, lo_open=True, hi=10_000.0, unit="ms")
     dt_max = MAX_DT_PHI_US / max(cable.speed, 1e-9)
     dt_us = check_number(
@@ -208,6 +224,7 @@ def sim_cable(
     electrodes_um: Sequence[float] = (),
     snap_every: int = 0,
     backend: str = "auto",
+    method: str = "backward_euler",
 ) -> CableRun:
     """Inject a current pulse into the first compartment and integrate the cable.
 
@@ -230,6 +247,9 @@ def sim_cable(
     snap_every : int, default 0
         Keep V(x) every this many steps (0: none).
     backend : {'auto', 'numba', 'numpy'}
+    method : {'backward_euler', 'crank_nicolson'}, default 'backward_euler'
+        NEURON's default fixed step, or its ``secondorder = 2`` (module notes of
+        :mod:`v1lab.axon._kernel`).
 
     Returns
     -------
@@ -250,6 +270,7 @@ def sim_cable(
         stim_ms=stim_ms,
         electrodes_um=electrodes_um,
         snap_every=snap_every,
+        method=method,
     )
     dt = dt_us * 1e-3
     n_steps = round(duration / dt)
@@ -279,7 +300,7 @@ def sim_cable(
     run = _kernel.run_numba if backend == "numba" else _kernel.run_numpy
     run(v, m, h, n, c_nf, gna, gk, gl, el, ga, state.e_na_mv, state.e_k_mv,
         state.rate_reference_mv, cable.phi, dt, 0, stim, rec_idx, rec, snap_every, snaps, thr,
-        cross, peak, dvdt, state.model_id)  # fmt: skip
+        cross, peak, dvdt, state.model_id, int(method == "crank_nicolson"))  # fmt: skip
     return CableRun(
         cable=cable,
         t_ms=np.arange(n_steps + 1) * dt,
@@ -294,4 +315,5 @@ def sim_cable(
         dt_us=dt_us,
         threshold_mv=thr,
         stim_na=amp,
+        method=method,
     )

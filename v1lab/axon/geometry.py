@@ -8,26 +8,34 @@ array, and the solver (:mod:`v1lab.axon.cable`) never asks which kind of axon it
 * :func:`make_unmyelinated_axon` — a uniform HH cable. With ``diameter_um = 476``,
   ``ra_ohm_cm = 35.4``, ``cm_uf_cm2 = 1`` and ``temperature_c = 18.5`` it is the squid
   giant axon whose propagated action potential Hodgkin & Huxley (1952, part V) computed.
-* :func:`make_myelinated_axon` — nodes of Ranvier with the HH membrane, one compartment
-  each, joined by passive internodes whose membrane capacitance and conductance are
-  those of the axon membrane divided by the myelin's insulation factor (the number of
+* :func:`make_myelinated_axon` — nodes of Ranvier with the HH membrane (densities scaled,
+  as Moore et al. 1978) or the mammalian CRRSS node, one compartment each, joined by
+  passive internodes whose membrane capacitance and conductance are those of the axon
+  membrane divided by the myelin's insulation factor (the number of
   membranes in series; FitzHugh 1962; Moore et al. 1978). Internode length, node length
   and the myelin of every internode are settable, as is each node's sodium density, so
   the lesions of :mod:`v1lab.axon.lesions` are arrays.
 
 The standard myelinated fibre
 -----------------------------
-:data:`MOORE_1978` gathers the defaults of :func:`make_myelinated_axon`, a fibre in the
-manner of Moore, Joyner, Brill, Waxman & Najar-Joa (1978) — HH nodes, passive
-internodes whose capacitance and leak the myelin divides: axon diameter 10 µm, nodes of
-Ranvier 1 µm long with the HH 1952 membrane, internodes 1 mm long (about 100 fibre
-diameters, the usual anatomical ratio), axoplasm 100 Ω·cm, myelin dividing the
-internodal capacitance and leak by 250 (about 125 lamellae, two membranes each), and
-6.3 °C, the squid kinetics' own temperature (this fibre fails above ~17 °C). These are
-this module's values: neither the paper's table nor its ModelDB copy (entry 9851) could
-be read from the machine this was written on, so the fibre is *not* claimed to be Moore
-et al.'s; the comparison with NEURON (:mod:`v1lab.axon.reference`) builds the same fibre
-from the same numbers.
+:data:`MOORE_1978` gathers the defaults of :func:`make_myelinated_axon`: the standard
+fibre of Moore, Joyner, Brill, Waxman & Najar-Joa (1978), as Michael Hines rebuilt it in
+NEURON for ModelDB (accession 9851, ``cable.hoc``; the entry reproduces the paper's
+figures 2 and 3): axon diameter 10 µm at the nodes and under the myelin; nodes of
+Ranvier of 100 µm² (3.183 µm long) carrying the HH 1952 kinetics with every density ten
+times the squid's (ḡNa 1200, ḡK 360, g_L 3 mS/cm², so rest stays at −65 mV); internodes
+2 mm long whose capacitance and leak (0.005 µF/cm², 1.5 µS/cm²) are the axon membrane's
+(1 µF/cm², 0.3 mS/cm²) divided by 200; axoplasm 100 Ω·cm; 18.5 °C. Confirmed against
+the ModelDB code, each value: ``L = 3.183`` with ``diam = 10`` ("area = 100 um2"),
+``gnabar_hh = 1.2``, ``gkbar_hh = .36``, ``gl_hh = .003`` (S/cm²), ``ena = 115 − 65``,
+``ek = −12 − 65``, myelin ``cm = .005``, ``g_pas = 1.5e-6``, ``e_pas = −65``,
+``Ra = 100``, ``celsius = 18.5``, ``make(20, 2000)`` (20 nodes, 2000-µm internodes).
+Not confirmed against the paper's own text, which could not be read from here: the
+ModelDB README notes that the paper does not give the temperature at which the
+conductances' Q10s are referred; nothing in the velocity of the standard fibre depends
+on it. The ModelDB model run verbatim in NEURON 9.0.2 (its ``init.hoc`` settings:
+Crank–Nicolson, dt 5 µs, a 10-nA, 0.1-ms pulse, velocity between nodes 10 and 11 at
+−15 mV) conducts at 22.655 m/s (``tests/axon/golden/moore1978_modeldb.json``).
 
 Units: positions and lengths µm, resistivity Ω·cm, densities µF/cm² and mS/cm²,
 potentials mV, temperature °C.
@@ -41,7 +49,7 @@ FitzHugh R (1962). Computation of impulse initiation and saltatory conduction in
 myelinated nerve fiber. Biophys J 2:11–21.
 Hodgkin AL, Huxley AF (1952). A quantitative description of membrane current and its
 application to conduction and excitation in nerve. J Physiol 117:500–544.
-Moore JW, Joyner RW, Brill MH, Waxman SD, Najar-Joa M (1978). Simulations of conduction
+Moore JW, Joyner RW, Brill MH, Waxman SG, Najar-Joa M (1978). Simulations of conduction
 in uniform myelinated fibers: relative sensitivity to changes in nodal and internodal
 parameters. Biophys J 21:147–160.
 """
@@ -83,12 +91,13 @@ HH1952_AXON: dict[str, float] = {
 #: The standard myelinated fibre (see the module notes).
 MOORE_1978: dict[str, float] = {
     "diameter_um": 10.0,
-    "node_length_um": 1.0,
-    "internode_length_um": 1000.0,
+    "node_length_um": 100.0 / (np.pi * 10.0),  # 3.183 µm: 100 µm² of node
+    "internode_length_um": 2000.0,
     "ra_ohm_cm": 100.0,
     "cm_uf_cm2": 1.0,
-    "myelin_insulation": 250.0,
-    "temperature_c": 6.3,
+    "myelin_insulation": 200.0,
+    "node_density_scale": 10.0,
+    "temperature_c": 18.5,
 }
 
 # Bounds of the geometry: wide enough for a 1-µm C fibre and a 1-mm squid axon, a
@@ -297,6 +306,7 @@ def make_myelinated_axon(
     cm_uf_cm2: float = MOORE_1978["cm_uf_cm2"],
     myelin_insulation: Any = MOORE_1978["myelin_insulation"],
     node_na_scale: Any = 1.0,
+    node_density_scale: float | None = None,
     segments_per_internode: int = 9,
     temperature_c: float = MOORE_1978["temperature_c"],
     membrane: HHParameters | None = None,
@@ -310,37 +320,42 @@ def make_myelinated_axon(
         Nodes of Ranvier (the fibre starts and ends with a node).
     diameter_um : float, default 10
         Axon diameter, the same at the nodes and under the myelin.
-    node_length_um : float, default 1
-        Length of each node's excitable membrane.
-    internode_length_um : float or array (n_nodes − 1,), default 1000
+    node_length_um : float, default 3.183
+        Length of each node's excitable membrane (Moore et al.: 100 µm² of node).
+    internode_length_um : float or array (n_nodes − 1,), default 2000
         Length of each internode.
     ra_ohm_cm, cm_uf_cm2 : float, default 100, 1
         Axoplasm resistivity and the axon membrane's capacitance.
-    myelin_insulation : float or array (n_nodes − 1,), default 250
+    myelin_insulation : float or array (n_nodes − 1,), default 200
         Factor by which myelin divides the internodal membrane's capacitance and leak
         conductance (the membranes in series); 1 = bare axon membrane (fully
         demyelinated, still passive), per internode so a lesion is data.
     node_na_scale : float or array (n_nodes,), default 1
-        Sodium density of each node relative to the membrane's (0 = inexcitable node).
+        Sodium density of each node relative to the node membrane's (0 = inexcitable
+        node).
+    node_density_scale : float, optional
+        Factor on every density of the HH node membrane (ḡNa, ḡK, g_L) — default 10, as
+        Moore et al. 1978; must be None or 1 with ``node_model='crrss'``, whose densities
+        are the node's own. The internodal axolemma's leak is not scaled.
     segments_per_internode : int, default 9
-        Compartments per internode (odd, so one sits mid-internode).
-    temperature_c : float, default 6.3
-        The squid kinetics' own temperature: with these nodes (1 µm of HH 1952
-        membrane charging a 1-mm internode) the spike fails between 15 and 18 °C
-        (:func:`v1lab.axon.sweeps.compute_velocity_vs_temperature`).
+        Compartments per internode (an odd number puts one mid-internode).
+    temperature_c : float, default 18.5
+        Moore et al.'s standard temperature (HH 1952's propagated spike's).
     membrane : HHParameters, optional
-        The nodal HH membrane; default the HH 1952 set.
+        The nodal HH membrane before ``node_density_scale``; default the HH 1952 set.
     node_model : {'hh', 'crrss'}, default 'hh'
         The nodes' membrane (:mod:`v1lab.axon.nodes`): ``'crrss'`` is the mammalian node
         (its own densities and 2.5 µF/cm²; ``membrane`` must then be None). The
-        internodal axolemma under the myelin keeps ``cm_uf_cm2`` and the HH leak
-        (0.3 mS/cm²), both divided by the insulation.
+        internodal axolemma under the myelin keeps ``cm_uf_cm2`` and the HH 1952 leak
+        (0.3 mS/cm², the membrane's leak with a HH node), both divided by the insulation.
 
     Examples
     --------
     >>> fib = make_myelinated_axon(n_nodes=3, segments_per_internode=3)
     >>> fib.n, fib.node_index.tolist()
     (9, [0, 4, 8])
+    >>> float(fib.g_na_ms_cm2[0]), round(float(fib.cm_uf_cm2[1]), 4)   # Moore's node, myelin
+    (1200.0, 0.005)
     """
     n_nodes = check_int("n_nodes", n_nodes, lo=2, hi=100_000)
     d, ra, cm, t = _check_geometry(diameter_um, ra_ohm_cm, cm_uf_cm2, temperature_c)
@@ -350,21 +365,30 @@ def make_myelinated_axon(
     insul = _per_internode("myelin_insulation", myelin_insulation, n_int, lo=1.0, hi=10_000.0)
     na_scale = _per_internode("node_na_scale", node_na_scale, n_nodes, lo=0.0, hi=10.0)
     k = check_int("segments_per_internode", segments_per_internode, lo=1, hi=1001)
-    if k % 2 == 0:
-        raise ParameterError(
-            "segments_per_internode", k, "expected an odd number (one compartment mid-internode)"
-        )
     node_model = check_choice("node_model", node_model, NODE_MODELS)
     axolemma = HHParameters()
     if node_model == "crrss":
         if membrane is not None:
             raise ParameterError("membrane", membrane, "expected None with node_model 'crrss'")
+        if node_density_scale not in (None, 1, 1.0):
+            raise ParameterError(
+                "node_density_scale",
+                node_density_scale,
+                "expected None or 1 with node_model 'crrss'",
+            )
         membrane = CRRSSParameters()
         node_cm = membrane.c_m_uf_cm2
+        scale = 1.0
     else:
         membrane = check_params(membrane)
         node_cm = cm
         axolemma = membrane
+        scale = check_number(
+            "node_density_scale",
+            MOORE_1978["node_density_scale"] if node_density_scale is None else node_density_scale,
+            lo=0.01,
+            hi=100.0,
+        )
     n = n_nodes + n_int * k
     _check_count("n_nodes", n)
     rest = membrane_state(membrane).rest_mv
@@ -378,14 +402,14 @@ def make_myelinated_axon(
     edges = np.concatenate(([0.0], np.cumsum(length)))
     g_na = np.zeros(n)
     g_k = np.zeros(n)
-    g_na[is_node] = membrane.g_na_ms_cm2 * na_scale
-    g_k[is_node] = membrane.g_k_ms_cm2
+    g_na[is_node] = scale * membrane.g_na_ms_cm2 * na_scale
+    g_k[is_node] = scale * membrane.g_k_ms_cm2
     e_l = np.full(n, rest)
     e_l[is_node] = membrane.reversal_mv[2]
     c_m = cm / insul_c
     c_m[is_node] = node_cm
     g_l = axolemma.g_l_ms_cm2 / insul_c
-    g_l[is_node] = membrane.g_l_ms_cm2
+    g_l[is_node] = scale * membrane.g_l_ms_cm2
     return Cable(
         x_um=0.5 * (edges[:-1] + edges[1:]),
         length_um=length,
@@ -409,6 +433,7 @@ def make_myelinated_axon(
             "cm_uf_cm2": cm,
             "myelin_insulation": float(np.median(insul)),
             "segments_per_internode": k,
+            "node_density_scale": scale,
             "temperature_c": t,
             "node_model": node_model,
         },

@@ -23,7 +23,8 @@ place when complete; nothing is left behind by a failure).
 The protocol's sections: ``[axon]`` (``kind`` and the geometry of
 :func:`~v1lab.axon.make_unmyelinated_axon` / :func:`~v1lab.axon.make_myelinated_axon`),
 ``[run]`` (``duration_ms``, ``dt_us``, ``stim_ms``, ``stim_na``, ``electrodes_mm``,
-``snap_every``), and the optional ``[sweeps]``, ``[lesions]`` and ``[sound]``; see the
+``snap_every``, ``method``: ``"backward_euler"`` or ``"crank_nicolson"``), and the
+optional ``[sweeps]``, ``[lesions]`` and ``[sound]``; see the
 shipped ``stimuli/axon_conduction.toml``, ``myelinated_axon.toml`` and
 ``demyelination.toml``.
 """
@@ -86,11 +87,20 @@ _AXON_KEYS = {
         "internode_length_um",
         "myelin_insulation",
         "segments_per_internode",
+        "node_density_scale",
         "node_model",
     ),
 }
 _SECTIONS: dict[str, tuple[str, ...]] = {
-    "run": ("duration_ms", "dt_us", "stim_ms", "stim_na", "electrodes_mm", "snap_every"),
+    "run": (
+        "duration_ms",
+        "dt_us",
+        "stim_ms",
+        "stim_na",
+        "electrodes_mm",
+        "snap_every",
+        "method",
+    ),
     "sweeps": ("diameters_um", "internode_lengths_um", "temperatures_c", "dt_us"),
     "lesions": ("myelin_divisors", "n_internodes", "find_block"),
     "sound": ("enabled", "fs_hz", "repeats", "period_s", "electrodes"),
@@ -175,6 +185,7 @@ def load_lab_protocol(data: Mapping[str, Any]) -> dict[str, Any]:
         "run", check_run_settings, cable, electrodes_um=[1000.0 * x for x in electrodes_mm], **run
     )
     duration, dt_us, stim_ms, electrodes_um, snap_every = settings
+    method = run.get("method", "backward_euler")
 
     sweeps = _section(data, "sweeps", _SECTIONS["sweeps"])
     dt_hi = MAX_DT_PHI_US / cable.speed
@@ -269,6 +280,7 @@ def load_lab_protocol(data: Mapping[str, Any]) -> dict[str, Any]:
             "stim_na": stim_na,
             "electrodes_um": electrodes_um,
             "snap_every": snap_every,
+            "method": method,
         },
         "sweeps": plan_sweeps,
         "sweep_dt_us": sweep_dt,

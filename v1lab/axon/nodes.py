@@ -12,6 +12,16 @@
   al. 1987; used by McNeal-type stimulation models), which squid kinetics cannot: they
   fail above ~30 °C.
 
+  The values were checked (2026-12-07) against two public implementations, the papers
+  themselves not being readable here: the NEURON mechanism ``crrss.mod`` of
+  JimHokanson/matlab_NEURON (rates, ḡNa 1.445 and g_L 0.128 S/cm², E_Na 35 mV,
+  E_L −80.01 mV, rest −80 mV, Q10 3 from 37 °C — all as here; its β_m and α_h lines
+  misorder the temperature factor, harmless at 37 °C) and the ``SweeneyNode`` of
+  PySONIC (Lemaire et al., with Basser & Roth 1991's corrections; the same rates written
+  in absolute potential, ḡNa 1445 and g_L 128 mS/cm², C 2.5 µF/cm², E_L −80.01 mV, but
+  E_Na 35.64 mV, 0.64 mV above the 35 used here). The NEURON check of this node
+  (:mod:`v1lab.axon.reference`, ``CRRSS_MOD``) runs our own NMODL transcription.
+
 :func:`membrane_state` returns what the solver needs: rest, the resting gates, the
 reversal potentials, the rates' reference potential, the model's kernel id and its
 spike-detection threshold (45 mV above rest for both, as in
@@ -22,6 +32,8 @@ References
 Chiu SY, Ritchie JM, Rogart RB, Stagg D (1979). A quantitative description of membrane
 currents in rabbit myelinated nerve. J Physiol 292:149–166.
 Hodgkin AL, Huxley AF (1952). J Physiol 117:500–544.
+Basser PJ, Roth BJ (1991). Stimulation of a myelinated nerve axon by electromagnetic
+induction. Med Biol Eng Comput 29:261–268.
 Sweeney JD, Mortimer JT, Durand D (1987). Modeling of mammalian myelinated nerve for
 functional neuromuscular electrical stimulation. Proc 9th Annu Conf IEEE EMBS,
 1577–1578.

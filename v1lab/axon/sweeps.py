@@ -8,8 +8,8 @@ spike failed to cross (block). The grids are the callers' (the lab protocols nam
   scaled with √d so the spike is steady in the measured span) or myelinated (geometry in
   proportion to the diameter when ``scale_geometry``: internode length and myelin
   thickness — the lamellae, hence the insulation factor — ∝ d, the node's length fixed
-  (1 µm in fibres of every size): Rushton 1951's similarity, under which every internode
-  is crossed in the same time, so velocity ∝ d).
+  (nodes are about as long in fibres of every size): Rushton 1951's similarity, under
+  which every internode is crossed in the same time, so velocity ∝ d).
 * :func:`compute_velocity_vs_internode` — Brill et al. (1977): a flat optimum and block
   at long internodes.
 * :func:`compute_velocity_vs_temperature` — a maximum, then heat block (Hodgkin & Katz
