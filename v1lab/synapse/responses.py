@@ -311,7 +311,7 @@ def compute_input_efficacy(
     with np.errstate(invalid="ignore", divide="ignore"):
         efficacy = np.where(n_lgn > 0, total / n_lgn, np.nan)
     # pairs (Usrey et al. 2000): efficacy against the interval since another input's
-    # last spike (and the same input's), each over its 20–50 ms reference; the same done
+    # last spike (and the same input's), against its 20–50 ms reference; the same done
     # with the earlier spikes taken from a third trial (two on: neither the spike's own
     # trial nor the shift predictor's, whose cortical spikes they helped cause) — what the
     # stimulus's co-modulation of the inputs gives without any interaction on the cell —
@@ -336,11 +336,14 @@ def compute_input_efficacy(
         if len(effs) == 1:
             effs.append(np.full_like(effs[0], np.nan))
         out_pairs[f"{label}_efficacy"], out_pairs[f"{label}_shift_efficacy"] = effs
+        # 1 + the change of efficacy from the reference bin, less the control's change,
+        # over the reference efficacy: differences, so that no small, noisy efficacy
+        # is ever a denominator except the reference's (which holds most spikes)
+        change = effs[0] - effs[0][-1]
+        if n_trials >= 3:
+            change = change - (effs[1] - effs[1][-1])
         with np.errstate(invalid="ignore", divide="ignore"):
-            enh = effs[0] / effs[0][-1]
-            if n_trials >= 3:
-                enh = enh / (effs[1] / effs[1][-1])
-        out_pairs[f"{label}_enhancement"] = enh
+            out_pairs[f"{label}_enhancement"] = 1.0 + change / effs[0][-1]
     return {
         "efficacy": efficacy[excitatory],
         "contribution": (total / n_cortical)[excitatory],
