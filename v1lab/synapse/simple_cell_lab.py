@@ -275,6 +275,9 @@ def run_lgn_to_simple_cell(protocol: LabProtocol) -> LabResult:
             (name, oris, np.array(g.contrasts), resp, fits, tw)
         )
         res.traces.setdefault("vm_to_rate", []).append((name, vr))
+        res.traces.setdefault("pairs", []).append(
+            (name, mid, eff["pair_enhancement"][:-1], win["hetero"])
+        )
         res.traces.setdefault("inputs", []).append((name, inputs))
         if k == 0:
             best = int(np.argmax(tw["peak_rate_hz"]))
