@@ -24,9 +24,13 @@ Measured as Carandini & Ferster (2000) measured cat simple cells intracellularly
   Alonso et al. (2001) measured them by cross-correlation: the fraction of an input's
   spikes followed by an extra cortical spike, and the fraction of cortical spikes an input
   accounts for (2–4 % is typical of geniculocortical connections; Reid & Alonso 1995,
-  Alonso et al. 1996); and the efficacy of an LGN spike against the interval since the
-  previous spike of another input (Usrey, Alonso & Reid 2000: two inputs interact within
-  a window of a few milliseconds).
+  Alonso et al. 1996); and, as Usrey, Alonso & Reid (2000) analysed pairs of inputs to
+  one cell, the efficacy of an LGN spike against the interval since the last spike of
+  *each* other input (every ordered pair; and of the same input), relative to its
+  efficacy 20–50 ms after one, with the same measured on another trial's spikes (the
+  stimulus co-modulates the inputs) subtracted; :func:`compute_pair_window` fits the
+  decay. Usrey et al. found ~2.5 ms and a ~7 ms window between inputs, ~15 ms for two
+  spikes of one input.
 
 References
 ----------

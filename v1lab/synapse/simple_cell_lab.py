@@ -7,25 +7,55 @@ measures Vm and spike tuning (:mod:`v1lab.synapse.responses`) — for each circu
 protocol lists: ``push_pull = 0`` is Hubel & Wiesel's pure feedforward circuit; a value
 > 0 adds the opposite-sign (push–pull) inhibition of Troyer et al. (1998).
 
+Circuits
+--------
+Each entry of ``circuits`` is one cell: its push–pull weight, and the noise
+(``vm_noise_sd_mv``) and conductance (``background_ns``) of the rest of the cortex's
+input (:mod:`v1lab.synapse.lgn`). The shipped protocol compares the quiet cell, noise
+alone, the in-vivo state (both), and the in-vivo state with push–pull.
+
 Contrast invariance
 -------------------
 Orientation tuning width is nearly independent of contrast in cat V1 (Sclar & Freeman
-1982). A purely feedforward cell cannot quite do that: a drifting grating at *any*
-orientation raises the mean rate of the LGN cells (rectification), so the mean (F0) of
-the synaptic input is untuned and grows with contrast, while only its modulation (F1) is
-tuned; at high contrast the untuned mean lifts Vm toward threshold at every orientation
-and the orthogonal response appears (Troyer et al. 1998; Ferster & Miller 2000).
-Inhibition from opposite-sign LGN cells cancels that untuned mean. The lab reports the
-widths and the orthogonal response at each contrast, for each circuit, and says which
-holds.
+1982). Two things can break it in a feedforward cell, and the lab reports both
+(:func:`compute_invariance`), on the contrasts that drive enough spikes to fit:
+
+* **the width**: a hard threshold keeps only the tip of a weak response, so the spike
+  tuning narrows at low contrast (the iceberg). Noise smooths the threshold into an
+  expansive power law, which narrows less (Anderson et al. 2000; Miller & Troyer 2002;
+  Hansel & van Vreeswijk 2002);
+* **the orthogonal response**: a drifting grating at *any* orientation raises the mean
+  rate of the LGN cells (rectification), so the mean (F0) of the synaptic input is untuned
+  and grows with contrast while only its modulation (F1) is tuned; at high contrast the
+  untuned mean lifts Vm over threshold at every orientation (Troyer et al. 1998; Ferster &
+  Miller 2000). Constant noise cannot remove it: Finn, Priebe & Ferster (2007) found that
+  real simple cells keep it down because LGN input is a minor share of their excitation,
+  their Vm responses saturate at lower contrast than LGN firing, and their trial-to-trial
+  variability changes with contrast — none of which this one-cell feedforward model has.
+  Inhibition from opposite-sign LGN cells (push–pull) cancels the untuned mean.
+
+Pairs of inputs
+---------------
+Usrey, Alonso & Reid (2000) found that a spike of one LGN input is more effective for
+~7 ms (time constant ~2.5 ms) after a spike of another input to the same cell
+(:data:`USREY2000`); the lab measures that window as they did
+(:func:`~v1lab.synapse.responses.compute_input_efficacy`,
+:func:`~v1lab.synapse.responses.compute_pair_window`).
 
 References
 ----------
+Anderson JS, Lampl I, Gillespie DC, Ferster D (2000). Science 290:1968–1972.
+Finn IM, Priebe NJ, Ferster D (2007). The emergence of contrast-invariant orientation
+tuning in simple cells of cat visual cortex. Neuron 54:137–152.
+Hansel D, van Vreeswijk C (2002). J Neurosci 22:5118–5128.
+Miller KD, Troyer TW (2002). J Neurophysiol 87:653–659.
 Ferster D, Miller KD (2000). Neural mechanisms of orientation selectivity in the visual
 cortex. Annu Rev Neurosci 23:441–471.
 Sclar G, Freeman RD (1982). Orientation selectivity in the cat's striate cortex is
 invariant with stimulus contrast. Exp Brain Res 46:457–461.
 Troyer TW, Krukowski AE, Priebe NJ, Miller KD (1998). J Neurosci 18:5908–5927.
+Usrey WM, Alonso JM, Reid RC (2000). Synaptic interactions between thalamic inputs to
+simple cells in cat visual cortex. J Neurosci 20:5461–5467.
 """
 
 from __future__ import annotations
