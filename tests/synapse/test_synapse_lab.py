@@ -84,11 +84,17 @@ def test_summation_run_folder_is_complete_and_reproducible(tmp_path):
 @pytest.mark.slow
 def test_lgn_run_folder(tmp_path):
     folder = tmp_path / "lgn"
-    run_lab_protocol(SMALL_LGN, folder, name="lgn", quiet=True)
+    circuits = {"push_pull": [0.0, 0.0], "vm_noise_sd_mv": [0.0, 2.0], "background_ns": [0, 20]}
+    run_lab_protocol({**SMALL_LGN, "circuits": circuits}, folder, name="lgn", quiet=True)
+    noisy = "feedforward_noise_2mv_background_20ns"
     for f in ("tuning_widths.csv", "grating_responses.csv", "lgn_inputs.csv", "slits.csv",
-              "vm_to_rate.csv", "figures/orientation_tuning.png",
-              "audio/aligned_slit_feedforward.wav", "audio/crossed_slit_feedforward.wav"):  # fmt: skip
+              "vm_to_rate.csv", "pair_efficacy.csv", "pair_window.csv",
+              "contrast_invariance.csv", "figures/orientation_tuning.png",
+              "audio/aligned_slit_feedforward.wav", "audio/crossed_slit_feedforward.wav",
+              f"audio/aligned_slit_{noisy}.wav"):  # fmt: skip
         assert (folder / f).is_file(), f
+    rows = (folder / "pair_window.csv").read_text().splitlines()
+    assert len(rows) == 3 and rows[2].startswith(noisy)
 
 
 @pytest.mark.parametrize(

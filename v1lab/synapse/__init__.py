@@ -39,6 +39,7 @@ from v1lab.synapse.receptors import (
 from v1lab.synapse.simulate import (
     SynapticEvents,
     SynapticTrace,
+    compute_noise_sd_pa,
     make_events,
     sim_synaptic_cell,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "SynapticEvents",
     "SynapticTrace",
     "compute_mg_block",
+    "compute_noise_sd_pa",
     "compute_rest_mv",
     "exp2_peak_factor",
     "load_lab_protocol",

@@ -17,6 +17,12 @@ per spike or per train. Per step of ``dt``:
    step-averaged conductance, and second order in ``dt`` for the synaptic waveform;
 5. an upward crossing of the detection level is a spike (time interpolated within the
    step), re-armed 10 mV below it.
+
+Optional background noise: an Ornstein–Uhlenbeck current (SD ``noise_sd_pa``,
+correlation time ``noise_tau_ms``) added to the holding current, advanced by its exact
+update each step. Its normal deviates come from a counter-based generator (SplitMix64
+of seed, train and step; Box–Muller), so a train's noise depends only on the seed and
+its index — the same whatever the number of threads.
 """
 
 from __future__ import annotations
@@ -25,6 +31,43 @@ import math
 
 import numba
 import numpy as np
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_LOW32 = np.uint64(0xFFFFFFFF)
+
+
+@numba.njit(cache=True, inline="always")
+def _mix64(z):  # pragma: no cover - compiled
+    """SplitMix64's finaliser (Steele, Lea & Flood 2014): a bijective 64-bit hash."""
+    z = (z ^ (z >> np.uint64(30))) * _M1
+    z = (z ^ (z >> np.uint64(27))) * _M2
+    return z ^ (z >> np.uint64(31))
+
+
+@numba.njit(cache=True, inline="always")
+def _normal(key):  # pragma: no cover - compiled
+    """One standard normal deviate from a 64-bit counter (Box–Muller on two 32-bit halves)."""
+    z = _mix64(key)
+    u1 = (float(z >> np.uint64(32)) + 0.5) * 2.3283064365386963e-10
+    u2 = (float(z & _LOW32) + 0.5) * 2.3283064365386963e-10
+    return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
+
+
+def normal_deviates(seed: int, train: int, n: int) -> np.ndarray:
+    """The first ``n`` noise deviates of ``train`` (for tests: the kernel's own stream)."""
+    return _stream(np.uint64(seed), np.uint64(train), n)
+
+
+@numba.njit(cache=True)
+def _stream(seed, train, n):  # pragma: no cover - compiled
+    out = np.empty(n)
+    key = _mix64(seed ^ _mix64(train + np.uint64(1)))
+    for s in range(n):
+        key += _GOLDEN
+        out[s] = _normal(key)
+    return out
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
@@ -54,6 +97,9 @@ def run_trains(
     ev_kind,
     ev_w,
     i_inject,
+    noise_sd_pa,
+    noise_tau_ms,
+    noise_seed,
     drive_g,
     drive_every,
     drive_e,
@@ -70,7 +116,8 @@ def run_trains(
 
     ``syn_mode``: 0 conductance, 1 conductance with the Mg²⁺ block, 2 current-based
     (driving force fixed at ``v_fixed``). ``i_inject`` (pA, per train) is a constant
-    holding current. ``drive_g`` (nS; shape (n_trains or 1, n_samples)) is a given
+    holding current; ``noise_sd_pa`` > 0 adds the OU noise current (seed ``noise_seed``,
+    a uint64). ``drive_g`` (nS; shape (n_trains or 1, n_samples)) is a given
     conductance reversing at ``drive_e``, held for ``drive_every`` steps per sample.
     ``rec_row[k] >= 0`` records train k's V (and each receptor's conductance) every
     ``rec_every`` steps into that row.
@@ -82,7 +129,15 @@ def run_trains(
     g_na, g_k, g_m, g_l = chan_g[0], chan_g[1], chan_g[2], chan_g[3]
     e_na, e_k, e_l = chan_e[0], chan_e[1], chan_e[2]
     rearm = detect_mv - 10.0
+    noisy = noise_sd_pa > 0.0
+    n_decay = math.exp(-dt / noise_tau_ms) if noisy else 0.0
+    n_amp = noise_sd_pa * math.sqrt(1.0 - n_decay * n_decay)
     for k in numba.prange(n_trains):
+        key = _mix64(noise_seed ^ _mix64(np.uint64(k) + np.uint64(1)))
+        i_noise = 0.0
+        if noisy:  # start from the stationary distribution
+            key += _GOLDEN
+            i_noise = noise_sd_pa * _normal(key)
         a = np.zeros(n_syn)
         b = np.zeros(n_syn)
         v = v0[k]
@@ -108,7 +163,10 @@ def run_trains(
                 for j in range(n_syn):
                     g_rec[row, j, col] = b[j] - a[j]
             g_tot = g_l
-            ge = g_l * e_l + inj
+            ge = g_l * e_l + inj + i_noise
+            if noisy:
+                key += _GOLDEN
+                i_noise = i_noise * n_decay + n_amp * _normal(key)
             if n_drive > 0:
                 di = s // drive_every
                 if di < n_drive:

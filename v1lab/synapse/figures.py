@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 
 from v1lab.synapse._common import LabResult
 from v1lab.synapse.receptors import compute_mg_block
-from v1lab.synapse.simple_cell_lab import CF2000, CF2000_THRESHOLD_MV
+from v1lab.synapse.simple_cell_lab import CF2000, CF2000_THRESHOLD_MV, USREY2000
 
 __all__ = ["make_lab_figures"]
 
@@ -204,6 +204,27 @@ def plot_vm_to_rate(res: LabResult) -> Figure:
     return _done(fig, ax)
 
 
+def plot_pair_interaction(res: LabResult) -> Figure:
+    """Usrey et al.'s (2000) pair analysis, each circuit's enhancement and fitted window
+    beside the exponential they found (time constant ~2.5 ms)."""
+    fig = Figure(figsize=(5.2, 3.8))
+    ax = fig.subplots()
+    t = np.linspace(0, 20, 201)
+    for name, mid, enh, win in res.traces["pairs"]:
+        line = ax.plot(mid, enh, "o", ms=3, label=f"{name}: window {win['window_ms']:.1f} ms")[0]
+        if np.isfinite(win["tau_ms"]):
+            fit = 1 + win["amplitude"] * np.exp(-t / win["tau_ms"])
+            ax.plot(t, fit, color=line.get_color(), lw=1)
+    ax.axhline(1.0, color="0.6", lw=0.8)
+    ax.axvline(USREY2000["hetero_window_ms"], color="0.6", ls=":", label="Usrey et al. 2000: ~7 ms")
+    ax.set(
+        xlabel="interval since another input's spike (ms)",
+        ylabel="efficacy / efficacy 20–50 ms after",
+        title="two LGN inputs interact",
+    )
+    return _done(fig, ax)
+
+
 def plot_example_vm(res: LabResult) -> Figure:
     name, t, v, n_trials, oris, best, rates = res.traces["example"]
     n_o = oris.size
@@ -273,6 +294,7 @@ _FIGURES: dict[str, list[tuple[str, Callable[[LabResult], Figure]]]] = {
         ("lgn_inputs", plot_inputs),
         ("orientation_tuning", plot_tuning),
         ("vm_to_rate", plot_vm_to_rate),
+        ("pair_interaction", plot_pair_interaction),
         ("example_vm", plot_example_vm),
     ],
     "touch_receptor": [

@@ -29,6 +29,29 @@ LGN cells of the *opposite* sign under each subregion drive GABA-A conductances 
 disynaptic route through inhibitory simple cells, represented by its net effect),
 ``push_pull`` × the excitatory weight. Off by default: the pure Hubel–Wiesel circuit.
 
+Optional background noise (``vm_noise_sd_mv``): LGN synapses are only 5–10 % of the
+excitatory synapses on a layer-4 simple cell (Ahmed, Anderson, Douglas, Martin & Nelson
+1994; Peters & Payne 1993); the rest — other cortical cells — make the membrane
+potential fluctuate by a few mV from trial to trial in vivo (Anderson, Lampl, Gillespie
+& Ferster 2000; Carandini 2004). That bombardment is represented by its net effect, an
+Ornstein–Uhlenbeck current with correlation time ``noise_tau_ms`` (synaptic currents
+decay in ~3–10 ms: Destexhe, Rudolph, Fellous & Sejnowski 2001's point-conductance
+model used 2.7 ms for excitation, 10.5 ms for inhibition) scaled to give that SD of Vm at
+rest (:func:`~v1lab.synapse.simulate.compute_noise_sd_pa`). Noise smooths the spike
+threshold: the trial-averaged rate becomes an expansive power law of the mean Vm, which
+keeps the spike tuning width nearly independent of contrast (Anderson et al. 2000;
+Miller & Troyer 2002; Hansel & van Vreeswijk 2002). 0 by default.
+
+The same bombardment also opens conductance: in vivo a cortical cell's input resistance
+is several times lower than in a quiet slice (Destexhe & Paré 1999; visual stimulation
+raises it further, Borg-Graham, Monier & Frégnac 1998), which shortens the effective
+membrane time constant and with it the time over which two EPSPs sum. ``background_ns``
+adds that mean conductance, reversing at ``background_e_rev_mv`` — Destexhe et al.
+(2001) fitted g_e = 12 nS (E = 0 mV) and g_i = 57 nS (E = −75 mV) on a 34,636-µm² cell;
+on this cell's 20,106 µm² that is ~40 nS reversing at ~−62 mV
+(:func:`add_background_conductance`). The LGN weights are calibrated on the cell in that
+state (``unitary_epsp_mv`` is the EPSP it gives there). 0 by default (a quiet cell).
+
 LGN firing
 ----------
 An LGN cell fires at ``spontaneous_hz + gain_hz · y``, ``y`` the retina stage's rectified
@@ -40,12 +63,29 @@ full-contrast 0.8-cpd, 4-Hz grating.
 
 References
 ----------
+Ahmed B, Anderson JC, Douglas RJ, Martin KAC, Nelson JC (1994). Polyneuronal innervation
+of spiny stellate neurons in cat visual cortex. J Comp Neurol 341:39–49.
 Alonso JM, Usrey WM, Reid RC (2001). Rules of connectivity between geniculate cells and
 simple cells in cat primary visual cortex. J Neurosci 21:4002–4015.
+Anderson JS, Lampl I, Gillespie DC, Ferster D (2000). The contribution of noise to
+contrast invariance of orientation tuning in cat visual cortex. Science 290:1968–1972.
+Carandini M (2004). Amplification of trial-to-trial response variability by neurons in
+visual cortex. PLoS Biol 2:e264.
+Destexhe A, Rudolph M, Fellous JM, Sejnowski TJ (2001). Fluctuating synaptic
+conductances recreate in vivo-like activity in neocortical neurons. Neuroscience
+107:13–24.
+Borg-Graham LJ, Monier C, Frégnac Y (1998). Visual input evokes transient and strong
+shunting inhibition in visual cortical neurons. Nature 393:369–373.
+Destexhe A, Paré D (1999). Impact of network activity on the integrative properties of
+neocortical pyramidal neurons in vivo. J Neurophysiol 81:1531–1547.
 Ferster D (1988). Spatially opponent excitation and inhibition in simple cells of the
 cat visual cortex. J Neurosci 8:1172–1180.
+Hansel D, van Vreeswijk C (2002). How noise contributes to contrast invariance of
+orientation tuning in cat visual cortex. J Neurosci 22:5118–5128.
 Hubel DH, Wiesel TN (1962). J Physiol 160:106–154.
 Jones JP, Palmer LA (1987). J Neurophysiol 58:1233–1258.
+Miller KD, Troyer TW (2002). Neural noise can explain expansive, power-law
+nonlinearities in neural response functions. J Neurophysiol 87:653–659.
 Kaplan E, Purpura K, Shapley RM (1987). Contrast affects the transmission of visual
 information through the mammalian lateral geniculate nucleus. J Physiol 391:267–288.
 Reid RC, Alonso JM (1995). Specificity of monosynaptic connections from thalamus to
@@ -61,7 +101,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -72,10 +112,21 @@ from v1lab.model.stimulus import Stimulus, render_frames
 from v1lab.synapse._common import Bound, check_fields
 from v1lab.synapse.cell import CellParameters
 from v1lab.synapse.receptors import AMPA, GABA_A
-from v1lab.synapse.simulate import SynapticTrace, make_events, sim_synaptic_cell
+from v1lab.synapse.simulate import (
+    SynapticTrace,
+    compute_noise_sd_pa,
+    make_events,
+    sim_synaptic_cell,
+)
 from v1lab.synapse.summation import calibrate_weight_ns
 
-__all__ = ["LGNInputs", "SimpleCellWiring", "make_lgn_inputs", "sim_lgn_to_cell"]
+__all__ = [
+    "LGNInputs",
+    "SimpleCellWiring",
+    "add_background_conductance",
+    "make_lgn_inputs",
+    "sim_lgn_to_cell",
+]
 
 
 @dataclass(frozen=True)
@@ -104,6 +155,14 @@ class SimpleCellWiring:
         LGN maintained discharge on a grey screen.
     gain_hz : float
         LGN spikes/s per unit of the retina stage's drive.
+    vm_noise_sd_mv : float
+        SD (mV) of the background Vm noise at rest (0 = a noiseless cell).
+    noise_tau_ms : float
+        Correlation time of the background noise current (ms).
+    background_ns : float
+        Tonic conductance of the cortical bombardment (nS; 0 = a quiet cell).
+    background_e_rev_mv : float
+        Its reversal potential (mV).
     """
 
     orientation_deg: float = 90.0
@@ -116,6 +175,10 @@ class SimpleCellWiring:
     push_pull: float = 0.0
     spontaneous_hz: float = 10.0
     gain_hz: float = 150.0
+    vm_noise_sd_mv: float = 0.0
+    noise_tau_ms: float = 5.0
+    background_ns: float = 0.0
+    background_e_rev_mv: float = -62.0
 
     def __post_init__(self) -> None:
         check_fields(self, {
@@ -129,6 +192,10 @@ class SimpleCellWiring:
             "push_pull": Bound("number", 0, 10),
             "spontaneous_hz": Bound("number", 0, 100, "Hz", True),
             "gain_hz": Bound("number", 0, 2000, "Hz", True),
+            "vm_noise_sd_mv": Bound("number", 0, 10, "mV"),
+            "noise_tau_ms": Bound("number", 0.5, 100, "ms"),
+            "background_ns": Bound("number", 0, 500, "nS"),
+            "background_e_rev_mv": Bound("number", -90, 0, "mV"),
         })  # fmt: skip
 
     def gabor(self, xy_deg: np.ndarray) -> np.ndarray:
@@ -171,6 +238,31 @@ class LGNInputs:
     @property
     def n_excitatory(self) -> int:
         return int(np.sum(self.receptor == 0))
+
+
+def add_background_conductance(
+    cell: CellParameters, background_ns: float, e_rev_mv: float
+) -> CellParameters:
+    """``cell`` with a tonic conductance added: a constant conductance beside the leak is
+    one leak of summed conductance and conductance-weighted reversal, exactly.
+
+    Examples
+    --------
+    >>> from v1lab.synapse import make_cell
+    >>> c = add_background_conductance(make_cell("passive"), 40.0, -62.0)
+    >>> round(c.tau_m_ms, 2), round(c.e_leak_mv, 2)
+    (4.0, -63.6)
+    """
+    if background_ns == 0:
+        return cell
+    if cell.kind == "hh":
+        raise ParameterError(
+            "simple_cell.background_ns", background_ns, "expected 0 for the 'hh' cell"
+        )
+    g_l = cell.conductances_ns[3]
+    g = g_l + background_ns
+    e = (g_l * cell.e_leak_mv + background_ns * e_rev_mv) / g
+    return replace(cell, g_leak_ms_cm2=cell.g_leak_ms_cm2 * g / g_l, e_leak_mv=e)
 
 
 def make_lgn_inputs(
@@ -256,13 +348,14 @@ def sim_lgn_to_cell(
     wiring: SimpleCellWiring,
     pre_s: float = 0.25,
     record_dt_ms: float = 0.1,
+    noise_seed: int = 0,
 ) -> tuple[SynapticTrace, np.ndarray, dict[str, np.ndarray]]:
     """Run every stimulus × trial: LGN spikes → synapses → the cortical cell.
 
     Returns the trace (train ``stimulus * n_trials + trial``, all recorded), the LGN
     rates that drove it (n_frames, n_stimuli × n_inputs) and the LGN spikes as flat
     arrays ``time_s``, ``train`` (the cortical train they reach) and ``input`` (index
-    into ``inputs``).
+    into ``inputs``). ``noise_seed`` seeds the background noise (``wiring.vm_noise_sd_mv``).
     """
     durations = sorted({round(s.duration_s, 9) for s in stimuli})
     if len(durations) != 1:
@@ -293,8 +386,14 @@ def sim_lgn_to_cell(
         n_trains=n_stim * n_trials,
     )
     duration = lgn.duration_s
-    trace = sim_synaptic_cell(
-        cell, [AMPA, GABA_A], events, duration, record="all", record_dt_ms=record_dt_ms
+    noise_pa = (
+        compute_noise_sd_pa(cell, wiring.vm_noise_sd_mv, wiring.noise_tau_ms)
+        if wiring.vm_noise_sd_mv > 0
+        else 0.0
     )
+    trace = sim_synaptic_cell(
+        cell, [AMPA, GABA_A], events, duration, record="all", record_dt_ms=record_dt_ms,
+        noise_sd_pa=noise_pa, noise_tau_ms=wiring.noise_tau_ms, noise_seed=noise_seed,
+    )  # fmt: skip
     spikes = {"time_s": lgn.times_s, "train": target, "input": which}
     return trace, rates, spikes

@@ -7,25 +7,55 @@ measures Vm and spike tuning (:mod:`v1lab.synapse.responses`) — for each circu
 protocol lists: ``push_pull = 0`` is Hubel & Wiesel's pure feedforward circuit; a value
 > 0 adds the opposite-sign (push–pull) inhibition of Troyer et al. (1998).
 
+Circuits
+--------
+Each entry of ``circuits`` is one cell: its push–pull weight, and the noise
+(``vm_noise_sd_mv``) and conductance (``background_ns``) of the rest of the cortex's
+input (:mod:`v1lab.synapse.lgn`). The shipped protocol compares the quiet cell, noise
+alone, the in-vivo state (both), and the in-vivo state with push–pull.
+
 Contrast invariance
 -------------------
 Orientation tuning width is nearly independent of contrast in cat V1 (Sclar & Freeman
-1982). A purely feedforward cell cannot quite do that: a drifting grating at *any*
-orientation raises the mean rate of the LGN cells (rectification), so the mean (F0) of
-the synaptic input is untuned and grows with contrast, while only its modulation (F1) is
-tuned; at high contrast the untuned mean lifts Vm toward threshold at every orientation
-and the orthogonal response appears (Troyer et al. 1998; Ferster & Miller 2000).
-Inhibition from opposite-sign LGN cells cancels that untuned mean. The lab reports the
-widths and the orthogonal response at each contrast, for each circuit, and says which
-holds.
+1982). Two things can break it in a feedforward cell, and the lab reports both
+(:func:`compute_invariance`), on the contrasts that drive enough spikes to fit:
+
+* **the width**: a hard threshold keeps only the tip of a weak response, so the spike
+  tuning narrows at low contrast (the iceberg). Noise smooths the threshold into an
+  expansive power law, which narrows less (Anderson et al. 2000; Miller & Troyer 2002;
+  Hansel & van Vreeswijk 2002);
+* **the orthogonal response**: a drifting grating at *any* orientation raises the mean
+  rate of the LGN cells (rectification), so the mean (F0) of the synaptic input is untuned
+  and grows with contrast while only its modulation (F1) is tuned; at high contrast the
+  untuned mean lifts Vm over threshold at every orientation (Troyer et al. 1998; Ferster &
+  Miller 2000). Constant noise cannot remove it: Finn, Priebe & Ferster (2007) found that
+  real simple cells keep it down because LGN input is a minor share of their excitation,
+  their Vm responses saturate at lower contrast than LGN firing, and their trial-to-trial
+  variability changes with contrast — none of which this one-cell feedforward model has.
+  Inhibition from opposite-sign LGN cells (push–pull) cancels the untuned mean.
+
+Pairs of inputs
+---------------
+Usrey, Alonso & Reid (2000) found that a spike of one LGN input is more effective for
+~7 ms (time constant ~2.5 ms) after a spike of another input to the same cell
+(:data:`USREY2000`); the lab measures that window as they did
+(:func:`~v1lab.synapse.responses.compute_input_efficacy`,
+:func:`~v1lab.synapse.responses.compute_pair_window`).
 
 References
 ----------
+Anderson JS, Lampl I, Gillespie DC, Ferster D (2000). Science 290:1968–1972.
+Finn IM, Priebe NJ, Ferster D (2007). The emergence of contrast-invariant orientation
+tuning in simple cells of cat visual cortex. Neuron 54:137–152.
+Hansel D, van Vreeswijk C (2002). J Neurosci 22:5118–5128.
+Miller KD, Troyer TW (2002). J Neurophysiol 87:653–659.
 Ferster D, Miller KD (2000). Neural mechanisms of orientation selectivity in the visual
 cortex. Annu Rev Neurosci 23:441–471.
 Sclar G, Freeman RD (1982). Orientation selectivity in the cat's striate cortex is
 invariant with stimulus contrast. Exp Brain Res 46:457–461.
 Troyer TW, Krukowski AE, Priebe NJ, Miller KD (1998). J Neurosci 18:5908–5927.
+Usrey WM, Alonso JM, Reid RC (2000). Synaptic interactions between thalamic inputs to
+simple cells in cat visual cortex. J Neurosci 20:5461–5467.
 """
 
 from __future__ import annotations
@@ -39,16 +69,24 @@ from v1lab.model.retina import Retina, make_lgn_positions
 from v1lab.model.stimulus import Bar, Grating
 from v1lab.synapse._common import LabResult, session_times, sound_trains
 from v1lab.synapse.cell import compute_rest_mv, make_cell
-from v1lab.synapse.lgn import make_lgn_inputs, sim_lgn_to_cell
+from v1lab.synapse.lgn import add_background_conductance, make_lgn_inputs, sim_lgn_to_cell
 from v1lab.synapse.responses import (
     compute_grating_responses,
     compute_input_efficacy,
+    compute_pair_window,
     compute_tuning_widths,
     compute_vm_to_rate,
 )
 from v1lab.synapse.spec import LabProtocol
 
-__all__ = ["CF2000", "CF2000_GAIN_HZ_PER_MV", "CF2000_THRESHOLD_MV", "run_lgn_to_simple_cell"]
+__all__ = [
+    "CF2000",
+    "CF2000_GAIN_HZ_PER_MV",
+    "CF2000_THRESHOLD_MV",
+    "USREY2000",
+    "compute_invariance",
+    "run_lgn_to_simple_cell",
+]
 
 #: Carandini & Ferster (2000), cat V1, intracellular: half-widths at half-height of the
 #: orientation tuning (mean ± SD, deg), and the threshold-linear Vm → rate fit.
@@ -57,6 +95,11 @@ CF2000_THRESHOLD_MV = (-54.4, 1.4)
 CF2000_GAIN_HZ_PER_MV = (7.2, 0.6)
 
 FIT_KEYS = ("threshold_mv", "gain_hz_per_mv", "power_k", "power_exponent")
+WINDOW_KEYS = ("amplitude", "tau_ms", "window_ms")
+#: Usrey, Alonso & Reid (2000): pairs of LGN spikes on different inputs interact for
+#: ~7 ms (time constant ~2.5 ms); on the same input, the second spike is more effective
+#: for ~15 ms.
+USREY2000 = {"hetero_tau_ms": 2.5, "hetero_window_ms": 7.0, "homo_window_ms": 15.0}
 PRE_S = 0.25  # grey screen before each stimulus
 TRANSIENT_S = 0.25  # onset transient left out of the response measures
 
@@ -72,8 +115,10 @@ def _half_width_from_zero(fit: Any) -> float:
     return float(theta[below[0]]) if below.size else 90.0
 
 
-def _circuit_name(push_pull: float) -> str:
-    return "feedforward" if push_pull == 0 else f"push_pull_{push_pull:g}"
+def _circuit_name(push_pull: float, noise_mv: float = 0.0, background_ns: float = 0.0) -> str:
+    name = "feedforward" if push_pull == 0 else f"push_pull_{push_pull:g}"
+    name += f"_noise_{noise_mv:g}mv" if noise_mv > 0 else ""
+    return name + (f"_background_{background_ns:g}ns" if background_ns > 0 else "")
 
 
 def _gratings(g: Any) -> tuple[list[Grating], np.ndarray]:
@@ -114,19 +159,50 @@ def _widths(oris: np.ndarray, contrasts: tuple, resp: dict) -> tuple[dict, list]
     return {k: np.array(v, dtype=float) for k, v in table.items()}, fits
 
 
-def _invariance_text(tw: dict) -> str:
-    """Whether the spike tuning width holds across contrast, and the orthogonal response."""
-    ok = np.isfinite(tw["rate_hwhh_deg"]) & (tw["peak_rate_hz"] > 2.0)
+#: Spikes at the peak orientation (over all trials) for a contrast's width to be judged:
+#: a Poisson count's SE is then ≤ 22 %, and the von Mises half-width is good to a few deg.
+MIN_PEAK_SPIKES = 20
+#: Contrast invariance as judged here: spike half-widths within 10° of each other (Sclar &
+#: Freeman 1982's cells changed by less than that from low to high contrast), and the
+#: orthogonal response at most 20 % of the peak.
+WIDTH_RANGE_DEG = 10.0
+MAX_ORTHOGONAL = 0.2
+
+
+def compute_invariance(tw: dict, *, n_trials: int, analysed_s: float) -> dict[str, Any]:
+    """Whether the spike half-width holds across the contrasts that drive at least
+    :data:`MIN_PEAK_SPIKES` spikes at the peak, and how large the orthogonal response
+    grows there (a fraction of the peak)."""
+    ok = np.isfinite(tw["rate_hwhh_deg"]) & (
+        tw["peak_rate_hz"] * n_trials * analysed_s >= MIN_PEAK_SPIKES
+    )
     if ok.sum() < 2:
-        return "too few contrasts drive spikes to judge contrast invariance"
+        return {"judged": False}
     w = tw["rate_hwhh_deg"][ok]
     orth = tw["orthogonal_rate_hz"][ok] / tw["peak_rate_hz"][ok]
-    holds = np.ptp(w) <= 10.0 and orth.max() <= 0.2
+    return {
+        "judged": True,
+        "contrasts": tw["contrast"][ok],
+        "width_lo_deg": float(w.min()),
+        "width_hi_deg": float(w.max()),
+        "width_holds": bool(np.ptp(w) <= WIDTH_RANGE_DEG),
+        "orthogonal_max": float(orth.max()),
+        "orthogonal_holds": bool(orth.max() <= MAX_ORTHOGONAL),
+    }
+
+
+def _invariance_text(inv: dict) -> str:
+    if not inv["judged"]:
+        return f"fewer than two contrasts give {MIN_PEAK_SPIKES} spikes at the peak: not judged"
+    c = inv["contrasts"]
     return (
-        f"across contrasts {tw['contrast'][ok].min():g}–{tw['contrast'][ok].max():g} the spike "
-        f"half-width spans {w.min():.1f}–{w.max():.1f}° and the orthogonal response reaches "
-        f"{100 * orth.max():.0f} % of the peak: contrast invariance (Sclar & Freeman 1982) "
-        + ("holds" if holds else "does not hold (width range > 10° or orthogonal > 20 % of peak)")
+        f"across contrasts {c.min():g}–{c.max():g} (those giving ≥ {MIN_PEAK_SPIKES} spikes at "
+        f"the peak) the spike half-width spans {inv['width_lo_deg']:.1f}–"
+        f"{inv['width_hi_deg']:.1f}°: the width "
+        + ("holds" if inv["width_holds"] else f"does not hold (range > {WIDTH_RANGE_DEG:g}°)")
+        + f" (Sclar & Freeman 1982); the orthogonal response reaches "
+        f"{100 * inv['orthogonal_max']:.0f} % of the peak"
+        + (" (≤ 20 %: invariant)" if inv["orthogonal_holds"] else " (> 20 %: it grows)")
     )
 
 
@@ -139,7 +215,7 @@ def run_lgn_to_simple_cell(protocol: LabProtocol) -> LabResult:
         extent_deg=rs.extent_deg, pixels_per_deg=rs.pixels_per_deg,
         lgn_extent_deg=rs.lgn_extent_deg, lgn_spacing_deg=rs.lgn_spacing_deg,
     )  # fmt: skip
-    cell = make_cell(protocol.cell)
+    quiet_cell = make_cell(protocol.cell)
     positions = make_lgn_positions(rs.lgn_extent_deg, rs.lgn_spacing_deg)
     g, sl_spec = s["gratings"], s["slits"]
     oris = np.array(g.orientations_deg)
@@ -149,24 +225,34 @@ def run_lgn_to_simple_cell(protocol: LabProtocol) -> LabResult:
     tables: dict[str, dict[str, list]] = {}
     spikes, starts_all, pres_rows = [], [], []
     offset = 0.0
-    for k, pp in enumerate(s["circuits"].push_pull):
-        name = _circuit_name(pp)
-        wiring = replace(s["simple_cell"], push_pull=pp)
+    circuits = s["circuits"].settings
+    for k, (pp, noise, bg) in enumerate(circuits):
+        name = _circuit_name(pp, noise, bg)
+        wiring = replace(s["simple_cell"], push_pull=pp, vm_noise_sd_mv=noise, background_ns=bg)
+        cell = add_background_conductance(quiet_cell, bg, wiring.background_e_rev_mv)
+        noise_seed = int(np.random.default_rng([protocol.seed, 2, k]).integers(2**63))
         # The same excitatory inputs in every circuit: the wiring draws them first.
         inputs = make_lgn_inputs(wiring, positions, cell, np.random.default_rng([protocol.seed, 0]))
         rng = np.random.default_rng([protocol.seed, 1, k])
         trace, _, lgn_spikes = sim_lgn_to_cell(
-            stims, inputs, cell, retina, n_trials=g.n_trials, rng=rng, wiring=wiring, pre_s=PRE_S
-        )
+            stims, inputs, cell, retina, n_trials=g.n_trials, rng=rng, wiring=wiring,
+            pre_s=PRE_S, noise_seed=noise_seed,
+        )  # fmt: skip
         resp = compute_grating_responses(
             trace, n_stimuli=len(stims), n_trials=g.n_trials, pre_s=PRE_S,
             transient_s=TRANSIENT_S, temporal_frequency_hz=g.temporal_frequency_hz,
         )  # fmt: skip
         tw, fits = _widths(oris, g.contrasts, resp)
+        inv = compute_invariance(tw, n_trials=g.n_trials, analysed_s=g.duration_s - TRANSIENT_S)
         eff = compute_input_efficacy(
             lgn_spikes, trace.spikes, n_inputs=inputs.columns.size, n_trials=g.n_trials,
             excitatory=inputs.receptor == 0,
         )  # fmt: skip
+        mid = 0.5 * (eff["pair_bin_lo_ms"] + eff["pair_bin_hi_ms"])[:-1]
+        win = {
+            "hetero": compute_pair_window(mid, eff["pair_enhancement"][:-1]),
+            "homo": compute_pair_window(mid, eff["homo_enhancement"][:-1]),
+        }
         vr = compute_vm_to_rate(
             resp["vm"], resp["rate"], fs=1.0 / float(trace.t_s[1] - trace.t_s[0]),
             temporal_frequency_hz=g.temporal_frequency_hz, start_s=PRE_S + TRANSIENT_S,
@@ -192,10 +278,22 @@ def run_lgn_to_simple_cell(protocol: LabProtocol) -> LabResult:
             },
             "pair_efficacy": {
                 "interval_lo_ms": eff["pair_bin_lo_ms"], "interval_hi_ms": eff["pair_bin_hi_ms"],
-                "efficacy": eff["pair_efficacy"], "n_lgn_spikes": eff["pair_n"],
+                "hetero_efficacy": eff["pair_efficacy"],
+                "hetero_enhancement": eff["pair_enhancement"], "hetero_n": eff["pair_n"],
+                "homo_efficacy": eff["homo_efficacy"],
+                "homo_enhancement": eff["homo_enhancement"], "homo_n": eff["homo_n"],
+            },
+            "pair_window": {
+                f"{kind}_{q}": np.array([win[kind][q]])
+                for kind in ("hetero", "homo") for q in WINDOW_KEYS
             },
             "vm_to_rate": {"vm_mv": vr["vm_mv"], "rate_hz": vr["rate_hz"]},
             "vm_to_rate_fit": {q: np.array([vr[q]]) for q in FIT_KEYS},
+            "contrast_invariance": {
+                q: np.array([inv.get(q, np.nan)], dtype=float)
+                for q in ("width_lo_deg", "width_hi_deg", "width_holds", "orthogonal_max",
+                          "orthogonal_holds")
+            },
         }  # fmt: skip
         for tname, cols in parts.items():
             n_rows = len(next(iter(cols.values())))
@@ -207,6 +305,9 @@ def run_lgn_to_simple_cell(protocol: LabProtocol) -> LabResult:
             (name, oris, np.array(g.contrasts), resp, fits, tw)
         )
         res.traces.setdefault("vm_to_rate", []).append((name, vr))
+        res.traces.setdefault("pairs", []).append(
+            (name, mid, eff["pair_enhancement"][:-1], win["hetero"])
+        )
         res.traces.setdefault("inputs", []).append((name, inputs))
         if k == 0:
             best = int(np.argmax(tw["peak_rate_hz"]))
@@ -240,7 +341,7 @@ def run_lgn_to_simple_cell(protocol: LabProtocol) -> LabResult:
         )
         res.findings.append(
             f"[{name}] {conn}. Half-width at half-height (von Mises above its fitted baseline; "
-            f"in brackets, from the grey-screen level): {widths}. Then {_invariance_text(tw)}. "
+            f"in brackets, from the grey-screen level): {widths}. Then {_invariance_text(inv)}. "
             f"Vm → rate: threshold {vr['threshold_mv']:.1f} mV, gain {vr['gain_hz_per_mv']:.2f} "
             f"spikes/s/mV; power-law exponent above rest {vr['power_exponent']:.2f}."
         )
@@ -260,6 +361,7 @@ def run_lgn_to_simple_cell(protocol: LabProtocol) -> LabResult:
             rng=rng,
             wiring=wiring,
             pre_s=PRE_S,
+            noise_seed=noise_seed + 1,
         )
         counts = st.spikes.counts().reshape(2, sl_spec.n_trials).mean(axis=1)
         dest = tables.setdefault(
@@ -278,20 +380,24 @@ def run_lgn_to_simple_cell(protocol: LabProtocol) -> LabResult:
                 f"{'along' if j == 0 else 'across'} the subregions "
                 f"({slits[j].orientation_deg:g}°), {counts[j]:.1f} spikes per sweep.",
             )  # fmt: skip
-        pe, e_pct, c_pct = eff["pair_efficacy"], 100 * eff["efficacy"], 100 * eff["contribution"]
+        e_pct, c_pct = 100 * eff["efficacy"], 100 * eff["contribution"]
+        h, m = win["hetero"], win["homo"]
         res.findings.append(
             f"[{name}] Alonso et al.'s cross-correlation measures (a cortical spike within 5 ms "
             f"of an LGN spike, minus the shift predictor): efficacy {np.nanmean(e_pct):.1f} % "
             f"(range {np.nanmin(e_pct):.1f}–{np.nanmax(e_pct):.1f} %), contribution "
             f"{np.mean(c_pct):.1f} % per input (up to {np.max(c_pct):.1f} %; 2–4 % is typical of "
-            "geniculocortical pairs: Reid & Alonso 1995, Alonso et al. 1996). An LGN spike's "
-            "efficacy against the "
-            "interval since another input's last spike: "
-            + ", ".join(
-                f"{lo:g}–{hi:g} ms {100 * e:.1f} %"
-                for lo, hi, e in zip(eff["pair_bin_lo_ms"], eff["pair_bin_hi_ms"], pe, strict=True)
-            )
-            + " (Usrey et al. 2000: pairs of inputs interact within ~7 ms)."
+            "geniculocortical pairs: Reid & Alonso 1995, Alonso et al. 1996). Pairs of inputs "
+            "(Usrey et al. 2000's analysis: an LGN spike's efficacy against the interval since "
+            "another input's last spike, over its efficacy 20–50 ms after one): enhancement "
+            f"× {eff['pair_enhancement'][0]:.2f} at 0–1 ms, × {eff['pair_enhancement'][4]:.2f} "
+            f"at 4–5 ms, × {eff['pair_enhancement'][9]:.2f} at 9–10 ms; fitted time constant "
+            f"{h['tau_ms']:.1f} ms, window (excess down to 10 %) {h['window_ms']:.1f} ms, against "
+            f"Usrey et al.'s ~{USREY2000['hetero_tau_ms']:g} ms and ~"
+            f"{USREY2000['hetero_window_ms']:g} ms. The same input's second spike: × "
+            f"{eff['homo_enhancement'][2]:.2f} at 2–3 ms, × {eff['homo_enhancement'][9]:.2f} at "
+            f"9–10 ms; window {m['window_ms']:.1f} ms (Usrey et al.: ~"
+            f"{USREY2000['homo_window_ms']:g} ms)."
         )
         res.findings.append(
             f"[{name}] A slit swept at the preferred orientation: {counts[0]:.1f} spikes per "
@@ -302,7 +408,10 @@ def run_lgn_to_simple_cell(protocol: LabProtocol) -> LabResult:
         spikes.append(times)
         starts_all.append(starts)
         reps = np.repeat(np.arange(len(stims)), g.n_trials)
-        pres_rows.append((reps + k * len(stims), labels[reps], np.full(reps.size, pp)))
+        pres_rows.append(
+            (reps + k * len(stims), labels[reps], np.full(reps.size, pp),
+             np.full(reps.size, noise), np.full(reps.size, bg))
+        )  # fmt: skip
         offset = float(starts[-1] + trace.spikes.duration_s)
     res.tables = {
         name: {q: np.asarray(v) for q, v in cols.items()} for name, cols in tables.items()
@@ -322,7 +431,7 @@ def run_lgn_to_simple_cell(protocol: LabProtocol) -> LabResult:
     res.spike_times = spikes
     res.units = {
         "cell_type": np.array(["simple"] * n_per),
-        "circuit": np.array([_circuit_name(p) for p in s["circuits"].push_pull]),
+        "circuit": np.array([_circuit_name(*c) for c in circuits]),
         "preferred_orientation_deg": np.full(n_per, s["simple_cell"].orientation_deg),
     }
     res.presentations = {
@@ -332,6 +441,8 @@ def run_lgn_to_simple_cell(protocol: LabProtocol) -> LabResult:
         "stimulus": np.array(["grating"] * starts.size),
         "unit_index": unit_of,
         "push_pull": np.concatenate([r[2] for r in pres_rows]),
+        "vm_noise_sd_mv": np.concatenate([r[3] for r in pres_rows]),
+        "background_ns": np.concatenate([r[4] for r in pres_rows]),
         "orientation_deg": lab[:, 1],
         "contrast": lab[:, 0],
         "temporal_frequency_hz": np.full(starts.size, g.temporal_frequency_hz),

@@ -31,7 +31,13 @@ from v1lab.synapse.cell import (
 )
 from v1lab.synapse.receptors import JS_MG_HALF_MM, JS_SLOPE_PER_MV, Receptor
 
-__all__ = ["SynapticEvents", "SynapticTrace", "make_events", "sim_synaptic_cell"]
+__all__ = [
+    "SynapticEvents",
+    "SynapticTrace",
+    "compute_noise_sd_pa",
+    "make_events",
+    "sim_synaptic_cell",
+]
 
 #: Default integration step (ms): 25 µs, as the project's HH membrane.
 DT_MS = 0.025
@@ -202,6 +208,9 @@ def sim_synaptic_cell(
     drive_ns: Any = None,
     drive_dt_ms: float | None = None,
     drive_e_rev_mv: float = 0.0,
+    noise_sd_pa: float = 0.0,
+    noise_tau_ms: float = 5.0,
+    noise_seed: int = 0,
 ) -> SynapticTrace:
     """Simulate ``events.n_trains`` independent copies of ``cell`` driven by ``events``.
 
@@ -231,6 +240,12 @@ def sim_synaptic_cell(
         A given conductance (nS, >= 0) — a receptor gated by something other than the
         membrane potential (stretch) — held constant over samples of ``drive_dt_ms``
         (a multiple of ``dt_ms``), reversing at ``drive_e_rev_mv``; 0 after its end.
+    noise_sd_pa, noise_tau_ms : float, default 0, 5
+        Background noise: an Ornstein–Uhlenbeck current of this SD (pA) and correlation
+        time (ms), standing for the synaptic bombardment from the rest of the cortex
+        (see :func:`compute_noise_sd_pa`); 0 = none.
+    noise_seed : int, default 0
+        Seed of the noise; train k's noise depends only on (seed, k).
 
     Returns
     -------
@@ -282,6 +297,9 @@ def sim_synaptic_cell(
     n_steps = round(duration_s * 1e3 / dt)
     drive, drive_every = _check_drive(drive_ns, drive_dt_ms, dt, n_trains)
     check_number("drive_e_rev_mv", drive_e_rev_mv, lo=-120, hi=80, unit="mV")
+    noise_sd = check_number("noise_sd_pa", noise_sd_pa, lo=0, hi=10_000, unit="pA")
+    noise_tau = check_number("noise_tau_ms", noise_tau_ms, lo=0.1, hi=1000, unit="ms")
+    seed = np.uint64(check_int("noise_seed", noise_seed, lo=0, hi=2**64 - 1))
     if holding_mv is None:
         v0 = np.full(n_trains, rest)
         inject = np.zeros(n_trains)
@@ -329,6 +347,9 @@ def sim_synaptic_cell(
         events.receptor,
         events.weight_ns,
         inject,
+        noise_sd,
+        noise_tau,
+        seed,
         drive,
         drive_every,
         float(drive_e_rev_mv),
@@ -355,3 +376,29 @@ def sim_synaptic_cell(
         g_ns=g_rec[: rec.size],
         rest_mv=rest,
     )
+
+
+def compute_noise_sd_pa(cell: CellParameters, vm_sd_mv: float, tau_ms: float) -> float:
+    """The SD (pA) of an OU current of correlation time ``tau_ms`` that makes the membrane
+    potential fluctuate with SD ``vm_sd_mv`` at rest.
+
+    Filtered by the membrane (resting conductance G, τm = C/G), OU current noise gives
+    ``Var V = σ_I² τn / (G² (τn + τm))`` (the RC filter of an exponentially correlated
+    current), so ``σ_I = σ_V G √((τn + τm)/τn)``. G is the chord conductance at rest
+    (leak plus the channels open there), so the relation is exact for the passive cell
+    and, below threshold, close for the spiking ones.
+
+    Examples
+    --------
+    >>> from v1lab.synapse import make_cell
+    >>> round(compute_noise_sd_pa(make_cell("passive"), 1.0, 5.0), 2)   # G = 10.05 nS
+    22.47
+    """
+    sd = check_number("vm_noise_sd_mv", vm_sd_mv, lo=0, hi=20, unit="mV")
+    tau = check_number("noise_tau_ms", tau_ms, lo=0.1, hi=1000, unit="ms")
+    rest = compute_rest_mv(cell)
+    g_na, g_k, g_m, g_l = cell.conductances_ns
+    m, h, n, p = steady_gates(rest, cell)
+    g = g_l + (g_na * m**3 * h + g_k * n**4 + g_m * p if cell.active else 0.0)
+    tau_m = cell.capacitance_pf / g  # pF / nS = ms
+    return float(sd * g * np.sqrt((tau + tau_m) / tau))

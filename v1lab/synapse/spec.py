@@ -173,12 +173,34 @@ class SlitsSpec:
 
 @dataclass(frozen=True)
 class CircuitsSpec:
-    """The circuits to compare: push–pull inhibition weights (0 = pure feedforward)."""
+    """The circuits to compare, one entry each: push–pull inhibition weights (0 = pure
+    feedforward) and, optionally (empty = 0 everywhere), the SD of the background Vm noise
+    (mV) and the background conductance (nS) of the rest of the cortex's input."""
 
     push_pull: tuple = (0.0, 2.0)
+    vm_noise_sd_mv: tuple = ()
+    background_ns: tuple = ()
 
     def __post_init__(self) -> None:
         check_fields(self, {"push_pull": Bound(NS, 0, 10)})
+        for name, hi, unit in (("vm_noise_sd_mv", 10, "mV"), ("background_ns", 500, "nS")):
+            if not getattr(self, name):
+                continue
+            check_fields(self, {name: Bound(NS, 0, hi, unit)})
+            if len(getattr(self, name)) != len(self.push_pull):
+                raise ParameterError(
+                    name,
+                    list(getattr(self, name)),
+                    f"expected {len(self.push_pull)} values, one per circuits.push_pull entry",
+                )
+
+    @property
+    def settings(self) -> list[tuple[float, float, float]]:
+        """``(push_pull, vm_noise_sd_mv, background_ns)`` of each circuit."""
+        n = len(self.push_pull)
+        noise = tuple(self.vm_noise_sd_mv) or (0.0,) * n
+        background = tuple(self.background_ns) or (0.0,) * n
+        return list(zip(self.push_pull, noise, background, strict=True))
 
 
 @dataclass(frozen=True)
@@ -304,11 +326,10 @@ def parse_lab_protocol(data: Mapping[str, Any], *, name: str) -> LabProtocol:
     seed = check_int("seed", data.get("seed", 1), lo=0, hi=2**63 - 1)
     cell = check_choice("cell", data.get("cell", "rs"), CELL_KINDS)
     cell_section = data.get("simple_cell")
-    if isinstance(cell_section, Mapping) and "push_pull" in cell_section:
-        raise ParameterError(
-            "simple_cell.push_pull",
-            cell_section["push_pull"],
-            "set it in circuits.push_pull (a list)",
-        )
+    for key in ("push_pull", "vm_noise_sd_mv", "background_ns"):
+        if isinstance(cell_section, Mapping) and key in cell_section:
+            raise ParameterError(
+                f"simple_cell.{key}", cell_section[key], f"set it in circuits.{key} (a list)"
+            )
     built = {key: _build(cls, data.get(key), key) for key, cls in sections.items()}
     return LabProtocol(name, description, experiment, seed, cell, built)
