@@ -17,6 +17,7 @@ from v1lab.experiment import Circuit
 from v1lab.live import (
     LiveConfig,
     LiveEngine,
+    SlowGain,
     StimulusParams,
     StreamingPoisson,
     load_session_log,
@@ -208,3 +209,25 @@ def test_streaming_poisson_rate_dead_time_and_counts_match_the_batch_generator()
     ref = batch.counts()[0]
     assert counts.mean() == pytest.approx(ref.mean(), rel=0.02)
     assert counts.var() / counts.mean() == pytest.approx(ref.var() / ref.mean(), abs=0.25)
+
+
+def test_slow_gain_makes_live_counts_vary_more_than_their_mean_and_keeps_the_mean():
+    # Goris, Movshon & Simoncelli (2014): a Poisson count whose rate is multiplied by a
+    # fluctuating gain has variance mean + var(gain) * mean^2. 200 cells at 40 spikes/s,
+    # 1-s counts over 30 s. Without the gain the dead-time Poisson's Fano factor is
+    # ~0.85; with SD 0.3 and a 1-s correlation time the 1-s window keeps
+    # 2 e^-1 = 0.74 of the gain's variance: 0.85 + 0.74 * 0.09 * 40 ~ 3.5.
+    n_cells, blocks = 200, 3000
+    counts = {}
+    for sd in (0.0, 0.3):
+        gain = SlowGain(n_cells, sd, block_s=0.01, rng=np.random.default_rng(1))
+        gen = StreamingPoisson(n_cells, 200.0, dead_time_s=0.002, rng=np.random.default_rng(2))
+        per_block = np.zeros((blocks, n_cells))
+        for b in range(blocks):
+            cells, _ = gen.advance(np.full((2, n_cells), 40.0) * gain.advance()[None, :])
+            per_block[b] = np.bincount(cells, minlength=n_cells)
+        counts[sd] = per_block.reshape(30, 100, n_cells).sum(axis=1)
+    fano = {sd: float(np.mean(c.var(axis=0, ddof=1) / c.mean(axis=0))) for sd, c in counts.items()}
+    assert fano[0.0] == pytest.approx(0.85, abs=0.1)
+    assert fano[0.3] == pytest.approx(3.5, rel=0.3)
+    assert counts[0.3].mean() == pytest.approx(counts[0.0].mean(), rel=0.03)

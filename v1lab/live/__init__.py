@@ -67,7 +67,7 @@ from v1lab.live.mystery import (
     make_mystery_cell,
     score_guess,
 )
-from v1lab.live.poisson import StreamingPoisson
+from v1lab.live.poisson import SlowGain, StreamingPoisson
 from v1lab.live.render import make_live_stimulus
 from v1lab.live.session import compute_presentations, load_session_log, save_live_session
 from v1lab.live.state import LIVE_KINDS, Guess, LiveState, Mark, StimulusParams
@@ -90,6 +90,7 @@ __all__ = [
     "Score",
     "ScrollEvent",
     "SessionSnapshot",
+    "SlowGain",
     "StimulusParams",
     "StreamingPoisson",
     "TuningAccumulator",

@@ -48,7 +48,7 @@ def make_live_config(
         pop = population_from_cells([make_mystery_cell(rng, retina=protocol.retina)])
         return LiveConfig(
             retina=protocol.retina, population=pop, amplitudes=(1.0,), seed=seed,
-            dead_time_s=dead_time,
+            dead_time_s=dead_time, gain_sd=spiking.gain_sd,
         )  # fmt: skip
     seq_pop = np.random.SeedSequence(seed).spawn(4)[0]  # as v1lab.experiment.run_protocol
     full = protocol.population.make(np.random.default_rng(seq_pop))
@@ -66,5 +66,6 @@ def make_live_config(
         amplitudes=tuple(float(a) for a in amplitudes),
         seed=seed,
         dead_time_s=dead_time,
+        gain_sd=spiking.gain_sd,
         protocol_cells=tuple(rows),
     )

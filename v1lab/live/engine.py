@@ -46,7 +46,7 @@ import numpy as np
 from v1lab._validate import ParameterError
 from v1lab.audio import SpikeAudioRenderer
 from v1lab.live.lgn import BlockLGN
-from v1lab.live.poisson import StreamingPoisson
+from v1lab.live.poisson import SlowGain, StreamingPoisson
 from v1lab.live.render import SeparableDoG, make_live_stimulus
 from v1lab.live.state import LIVE_KINDS, StimulusParams
 from v1lab.model.cortex import V1Layer
@@ -115,6 +115,9 @@ class LiveConfig:
         Seed of the spikes and the sound's hiss.
     dead_time_s : float
         Dead time of the Poisson spike generator (s).
+    gain_sd : float
+        SD of the slow gain multiplying every cell's rate (:class:`~v1lab.live.poisson.SlowGain`;
+        the protocol's ``spiking.gain_sd``; 0: none).
     fs_hz : int
         Audio sampling rate.
     protocol_cells : tuple of int
@@ -126,6 +129,7 @@ class LiveConfig:
     amplitudes: tuple[float, ...]
     seed: int = 0
     dead_time_s: float = 0.002
+    gain_sd: float = 0.0
     fs_hz: int = 44100
     protocol_cells: tuple[int, ...] = ()
 
@@ -236,7 +240,12 @@ class LiveEngine:
         self.lgn = BlockLGN(retina, self.frames_per_block, self._n_pos)
         positions = make_lgn_positions(retina.lgn_extent_deg, retina.lgn_spacing_deg)
         self.v1 = V1Layer(config.population, retina, positions)
-        spikes_seq, audio_seq = np.random.SeedSequence(config.seed).spawn(2)
+        # The gain's stream is a third child: the first two (spikes, sound) are those of
+        # earlier versions, so a session without gain noise is unchanged.
+        spikes_seq, audio_seq, gain_seq = np.random.SeedSequence(config.seed).spawn(3)
+        self.gain = SlowGain(
+            n_cells, config.gain_sd, block_s=BLOCK_S, rng=np.random.default_rng(gain_seq)
+        )
         self.poisson = StreamingPoisson(
             n_cells,
             self.frame_rate_hz,
@@ -379,7 +388,7 @@ class LiveEngine:
                 clock[k],
             )
 
-        rates = self.v1.process(self.lgn.process(self._resp))
+        rates = self.v1.process(self.lgn.process(self._resp)) * self.gain.advance()[None, :]
         cells, times = self.poisson.advance(rates)
         trains = _split_by_cell(cells, times, self.n_cells)
         audio = self.renderer.render_block(trains, t0, self.block_samples)

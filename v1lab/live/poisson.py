@@ -1,4 +1,5 @@
-"""Dead-time Poisson spikes drawn block by block, with carried state (:class:`StreamingPoisson`)."""
+"""Live spikes, block by block with carried state: the dead-time Poisson process
+(:class:`StreamingPoisson`) and the slow gain that multiplies its rate (:class:`SlowGain`)."""
 
 from __future__ import annotations
 
@@ -107,3 +108,49 @@ class StreamingPoisson:
         if not out_cells:
             return np.zeros(0, np.int64), np.zeros(0)
         return np.concatenate(out_cells).astype(np.int64), np.concatenate(out_times)
+
+
+#: Correlation time of the live gain (s): Goris, Movshon & Simoncelli (2014) found the
+#: gain of V1 cells fluctuating from one presentation to the next (presentations of about
+#: a second), not within one; the batch runs draw one gain per presentation.
+GAIN_TAU_S = 1.0
+
+
+class SlowGain:
+    """A slowly fluctuating gain per cell, mean 1 and SD ``gain_sd``, block by block.
+
+    The live counterpart of the batch runs' per-presentation gamma gain
+    (:func:`v1lab.experiment.make_trial_gains`; Goris, Movshon & Simoncelli 2014): the
+    live mode has no presentations, so the gain drifts continuously instead, as
+    ``exp(x − s²/2)`` with ``x`` an Ornstein–Uhlenbeck process of SD ``s`` and
+    correlation time :data:`GAIN_TAU_S`, sampled exactly at each block. With
+    ``s² = ln(1 + gain_sd²)`` the gain is log-normal with mean 1 and SD ``gain_sd``
+    (close to the batch's gamma at the SDs used, ≤ 0.5). ``gain_sd = 0`` gives 1 always
+    and draws nothing.
+
+    Examples
+    --------
+    >>> g = SlowGain(3, 0.2, block_s=0.01, rng=np.random.default_rng(0))
+    >>> x = np.array([g.advance() for _ in range(20000)])
+    >>> round(float(x.mean()), 1), round(float(x.std()), 1)
+    (1.0, 0.2)
+    """
+
+    def __init__(
+        self, n_cells: int, gain_sd: float, *, block_s: float, rng: np.random.Generator
+    ) -> None:
+        self.n_cells = check_int("n_cells", n_cells, lo=1)
+        gain_sd = check_number("gain_sd", gain_sd, lo=0, hi=2)
+        block_s = check_number("block_s", block_s, lo=0, lo_open=True, unit="s")
+        self._s = float(np.sqrt(np.log1p(gain_sd**2)))
+        self._a = float(np.exp(-block_s / GAIN_TAU_S))
+        self._rng = rng
+        self._x = self._s * rng.standard_normal(n_cells) if self._s > 0 else np.zeros(n_cells)
+
+    def advance(self) -> np.ndarray:
+        """The gain of each cell for the next block, shape (n_cells,)."""
+        if self._s == 0:
+            return np.ones(self.n_cells)
+        noise = self._rng.standard_normal(self.n_cells)
+        self._x = self._a * self._x + self._s * np.sqrt(1.0 - self._a**2) * noise
+        return np.exp(self._x - 0.5 * self._s**2)
