@@ -7,7 +7,7 @@ Poisson spikes, interleaved trials with a 0.5-s grey screen between presentation
 Every spatial quantity of a band's stimuli is set in periods of the band's reference
 frequency ``f_ref = k · f_top`` (:func:`v1lab.card.population.compute_band_top_cpd`), so
 the bands are scaled copies of one battery. Defaults (:class:`BatterySpec`), with the
-base band's values for the default retina (``f_ref`` ≈ 1.02 c/deg, period ≈ 1°):
+base band's values for the default retina (``f_ref`` ≈ 1.01 c/deg, period ≈ 1°):
 
 ``orientation``
     Drifting sine gratings, full field, contrast 1, 4 Hz, 0.5 s (two cycles), in 24
@@ -23,10 +23,11 @@ base band's values for the default retina (``f_ref`` ≈ 1.02 c/deg, period ≈ 
 ``size``
     Grating patches (a circular aperture, :class:`v1lab.model.stimulus.Grating`'s
     ``aperture_radius_deg``) at ``f_ref · 2^-1/2``, in 12 directions, with diameters in
-    half-octave steps from 0.42 to 4.8 periods (0.41–4.6° in the base band; the LGN
-    mosaic covers 6°), as Cavanaugh, Bair & Movshon (2002) grew them at the preferred
-    orientation and spatial frequency (with the default retina the steps fall inside,
-    not on, the edges of Cavanaugh's octave bins).
+    half-octave steps from 0.42 to 9.5 periods (0.42–9.4° in the base band; the card's
+    LGN mosaic covers 10°, :func:`v1lab.card.population.card_retina_section`), as
+    Cavanaugh, Bair & Movshon (2002) grew them at the preferred orientation and spatial
+    frequency, to sizes where the surround's suppression has levelled off (with the
+    base retina the steps fall inside, not on, the edges of Cavanaugh's octave bins).
 ``spots``
     Light and dark spots (radius 1/8 period, i.e. half a subregion across) flashed for
     100 ms on a 7 × 7 grid of 0.3-period steps, and a light and a dark diffuse flash
@@ -36,7 +37,7 @@ base band's values for the default retina (``f_ref`` ≈ 1.02 c/deg, period ≈ 
     directions, at lengths 0.5, 1, 2 and 6 periods (Hubel & Wiesel 1965).
 
 Cost: a condition costs about the same whatever its length up to 1.28 s (one chunk of
-frames through the LGN's dense spatial weights), so the battery is kept to about 390
+frames through the LGN's dense spatial weights), so the battery is kept to about 410
 conditions per band.
 
 Trials are 8 repeats of every condition. The grating parts give, per cell and condition,
@@ -112,7 +113,7 @@ class BatterySpec:
     #: log2 offsets from f_ref of the spatial-frequency series
     sf_octaves: tuple[float, ...] = _steps(-2.5, 1.0, 0.5)
     #: log2 of the size series' diameters, in periods
-    size_octaves: tuple[float, ...] = _steps(-1.25, 2.25, 0.5)
+    size_octaves: tuple[float, ...] = _steps(-1.25, 3.25, 0.5)
     spot_grid: int = 7
     spot_step_periods: float = 0.3
     spot_radius_periods: float = 0.125
