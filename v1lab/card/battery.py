@@ -49,7 +49,7 @@ grey screens (:func:`v1lab.analysis.compute_baseline_rates`).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -218,6 +218,7 @@ def make_band_protocol(
     seed: int,
     spec: BatterySpec,
     name: str = "card_band",
+    learned: Mapping[str, Any] | None = None,
 ) -> tuple[Protocol, dict[str, tuple[int, int]]]:
     """A band's whole battery as one validated protocol (built as a dict, then parsed).
 
@@ -235,6 +236,10 @@ def make_band_protocol(
     seed : int
     spec : BatterySpec
     name : str
+    learned : mapping, optional
+        Learned cells (issue 15): the ``[population]`` keys that name their fields
+        (``source = "learned"``, ``fields``, ``field_pixel_deg``); each cell then has its
+        ``field_index``.
 
     Returns
     -------
@@ -255,7 +260,7 @@ def make_band_protocol(
         "description": "v1lab population card battery: " + ", ".join(spec.parts),
         "seed": int(seed),
         "retina": dict(retina),
-        "population": {"cells": [dict(c) for c in cells]},
+        "population": {"cells": [dict(c) for c in cells], **(learned or {})},
         "spiking": {"model": "poisson"},
         "trials": {"n_trials": spec.n_trials, "interleave": True, "isi_s": spec.isi_s},
         "stimuli": stimuli,
@@ -428,11 +433,13 @@ def make_battery_plan(
     *,
     seed: int,
     spec: BatterySpec | None = None,
+    learned: Mapping[str, Any] | None = None,
 ) -> BatteryPlan:
     """Split the cells into bands and build each band's protocol.
 
     Each band's protocol gets its own seed, drawn from ``seed``, so the plan is
-    reproducible and no band's spikes depend on another's.
+    reproducible and no band's spikes depend on another's. ``learned``: see
+    :func:`make_band_protocol`.
     """
     spec = spec or BatterySpec()
     if not spec.parts:
@@ -453,6 +460,7 @@ def make_battery_plan(
                 seed=int(np.random.SeedSequence([seed, b]).generate_state(1)[0]),
                 spec=spec,
                 name=f"card_band{b}",
+                learned=learned,
             )
         )
     return BatteryPlan(top, bands, protocols)

@@ -265,10 +265,10 @@ def compute_learned_rfs(
         Each field's Gabor fit in degrees: frequency = cycles/pixel ÷ ``pixel_deg``
         (clipped to the population's 0.01–20 c/deg), ``nx``, ``ny`` = the envelope SDs
         in carrier periods (clipped to 0.05–3).
-    rf_images : ndarray (n_cells, 2, patch_px + 2 m, patch_px + 2 m)
+    rf_images : ndarray (n_cells, 2, 3 patch_px, 3 patch_px)
         Each cell's field and its quadrature partner, scaled to a unit peak of the field,
-        centred on the field's fitted centre (to the nearest pixel) on a zero-padded
-        canvas (``m`` = the largest shift + half a patch).
+        centred on the field's fitted centre (to the nearest pixel) on a zero canvas
+        three patches wide.
     """
     px = check_number("pixel_deg", pixel_deg, lo=0, lo_open=True, hi=10, unit="deg")
     idx = np.asarray(index, dtype=int)
@@ -283,13 +283,14 @@ def compute_learned_rfs(
     # Each field is moved (by whole pixels, on a zero-padded canvas) so that its fit's
     # centre is the image's centre: the cell's RF centre (x_deg, y_deg) is then where
     # its field is, which the layer's normalisation pool and the analyses assume.
-    shift_x = np.rint(file.fit_column("x_px")[idx]).astype(int)
-    shift_y = np.rint(file.fit_column("y_px")[idx]).astype(int)
-    # The quadrature partner is computed on the padded canvas too (a further half patch
-    # of zeros on each side): the FFT's Hilbert transform is periodic, and on the bare
-    # patch a field near its edge would leak into the opposite edge.
+    # The canvas is three patches wide whatever the shifts (so a cell's images are the
+    # same in any population), and the quadrature partner is computed on it: the FFT's
+    # Hilbert transform is periodic, and on the bare patch a field near its edge would
+    # leak into the opposite edge.
     p = file.patch_px
-    m = int(max(np.abs(shift_x).max(initial=0), np.abs(shift_y).max(initial=0))) + p // 2
+    shift_x = np.clip(np.rint(file.fit_column("x_px")[idx]), -(p // 2), p // 2).astype(int)
+    shift_y = np.clip(np.rint(file.fit_column("y_px")[idx]), -(p // 2), p // 2).astype(int)
+    m = p
     images = np.zeros((idx.size, 2, p + 2 * m, p + 2 * m))
     for i, k in enumerate(idx):  # once per cell, when the population is built
         field = file.fields[k].astype(float)
@@ -332,7 +333,7 @@ def make_learned_population(
     >>> file = FieldFile(g[None], np.zeros(0), (), "{}", fits)
     >>> pop = make_learned_population(file, 3, np.random.default_rng(0), pixel_deg=0.2)
     >>> pop.field_index.tolist(), pop.rf_images.shape, float(pop.spatial_frequency_cpd[0])
-    ([0, 0, 0], (3, 2, 24, 24), 1.0)
+    ([0, 0, 0], (3, 2, 36, 36), 1.0)
     """
     fractions = {"simple": 1.0} if type_fractions is None else dict(type_fractions)
     for name in fractions:
