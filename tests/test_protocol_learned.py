@@ -181,6 +181,8 @@ def test_bad_source_or_fields_are_refused_in_one_line_naming_the_field(tmp_path)
                     ).startswith("population.spatial_frequency_cpd = ")  # fmt: skip
     assert _refusal({"source": "learned", "fields": fields, "field_pixel_deg": 0.0}
                     ).startswith("population.field_pixel_deg = ")  # fmt: skip
+    coarse = _refusal({"source": "learned", "fields": fields, "field_pixel_deg": 0.15})
+    assert coarse.startswith("population.field_pixel_deg = 0.15: expected at least retina.")
     assert _refusal({"cells": [{"type": "simple", "field_index": 3}]}).startswith(
         "population.cells[0].field_index = 3: "
     )

@@ -638,6 +638,12 @@ def parse_protocol(
             f"expected at most {MAX_CONDITIONS} conditions in all the blocks together",
         )
     protocol = Protocol(proto_name, description, seed, retina, population, spiking, trials, stimuli)
+    if population.source == "learned" and population.field_pixel_deg < retina.lgn_spacing_deg:
+        raise ParameterError(
+            "population.field_pixel_deg", population.field_pixel_deg,
+            f"expected at least retina.lgn_spacing_deg = {retina.lgn_spacing_deg:g} "
+            "(a coarser LGN would undersample the learned fields)",
+        )  # fmt: skip
     _check_rates(protocol)
     return protocol
 

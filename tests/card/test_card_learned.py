@@ -27,6 +27,9 @@ def test_a_learned_card_population_is_learned_cells_at_the_penetration():
     learned = {"source": "learned", "fields": str(FIELDS), "field_pixel_deg": pop.rf_pixel_deg}
     plan = make_battery_plan(pop, card_retina_section("cat"), seed=0,
                              spec=BatterySpec.quick(), learned=learned)  # fmt: skip
+    # No band's LGN is coarser than a field pixel (0.2° ≤ 0.28°; band ×0.5 would be 0.4°).
+    assert min(k for k, _, _ in plan.bands) >= 1.0
+    assert pop.spatial_frequency_cpd.min() < 0.5  # a cell band ×0.5 would otherwise take
     # Every band's protocol records from the same learned cells, fields and images.
     for (protocol, _), (_, _, members) in zip(plan.protocols, plan.bands, strict=True):
         band = protocol.population.make(np.random.default_rng(0))

@@ -446,6 +446,14 @@ def make_battery_plan(
         raise ParameterError("parts", spec.parts, "expected at least one battery part")
     top = compute_band_top_cpd(retina_section)
     factors = assign_bands(population.spatial_frequency_cpd, top)
+    if learned is not None:
+        # Learned fields are images of fixed pixels (field_pixel_deg): a band whose LGN
+        # is coarser than a pixel would undersample them (measured: learned cells of band
+        # ×0.5 driven to 5.6× r_max by aperture gratings, ≤ 1.9× in band ×1), so their
+        # bands are the finest power of two at which the LGN spacing is at most a pixel.
+        spacing = float(scale_retina_section(retina_section, 1.0)["lgn_spacing_deg"])
+        floor = 2.0 ** np.ceil(np.log2(spacing / float(learned["field_pixel_deg"])) - 1e-12)
+        factors = np.maximum(factors, floor)
     cells = population.to_cells()
     bands, protocols = [], []
     for b, k in enumerate(np.unique(factors)):
