@@ -34,7 +34,13 @@ from v1lab._validate import ParameterError, check_int
 from v1lab.analysis import GaborFit, compute_gabor_fit
 from v1lab.io import write_atomic
 from v1lab.learn.learning import LearnSettings
-from v1lab.model.learned import EDGE_CYCLES, FIT_COLUMNS, GOOD_FIT_R2, load_field_file
+from v1lab.model.learned import (
+    EDGE_CYCLES,
+    FIT_COLUMNS,
+    GOOD_FIT_R2,
+    FitTable,
+    load_field_file,
+)
 
 __all__ = [
     "EDGE_CYCLES",
@@ -68,8 +74,9 @@ def make_pixel_grid(patch_px: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 @dataclass(frozen=True)
-class LearnedFields:
-    """Learned fields and what made them.
+class LearnedFields(FitTable):
+    """Learned fields and what made them (``n_fields``, ``patch_px`` and ``fit_column``
+    from :class:`v1lab.model.learned.FitTable`).
 
     Attributes
     ----------
@@ -89,16 +96,6 @@ class LearnedFields:
     objective: np.ndarray
     sources: tuple[str, ...]
     fits: np.ndarray | None = None
-
-    @property
-    def n_fields(self) -> int:
-        return int(self.fields.shape[0])
-
-    def fit_column(self, name: str) -> np.ndarray:
-        """One column of :attr:`fits` by name (NaN everywhere without fits)."""
-        if self.fits is None:
-            return np.full(self.n_fields, np.nan)
-        return self.fits[:, FIT_COLUMNS.index(name)]
 
 
 def save_fields(fields: LearnedFields, path: str | Path) -> None:

@@ -51,6 +51,7 @@ __all__ = [
     "LEARNED_CELL_TYPES",
     "RF_COLUMNS",
     "FieldFile",
+    "FitTable",
     "attach_learned_fields",
     "compute_learned_rfs",
     "compute_quadrature_field",
@@ -102,32 +103,12 @@ LEARNED_CELL_TYPES = ("simple", "complex")
 RF_COLUMNS = ("orientation_deg", "spatial_frequency_cpd", "phase_deg", "nx", "ny")
 
 
-@dataclass(frozen=True)
-class FieldFile:
-    """The arrays of a fields file (written by ``v1lab learn``).
-
-    Attributes
-    ----------
-    fields : ndarray (n_fields, patch_px, patch_px) float32
-        Each field as an image, row 0 at the top (unit norm).
-    objective : ndarray (n_batches,)
-        The learning's objective curve.
-    sources : tuple of str
-        The images learned from.
-    settings_json : str
-        The learning's settings (JSON; :class:`v1lab.learn.LearnSettings` reads them).
-    fits : ndarray (n_fields, len(FIT_COLUMNS)) or None
-        Gabor fits in pixel units.
-    path : str
-        Where the file was read from ('' if it was not).
-    """
+class FitTable:
+    """What a set of fields with their Gabor fits answers (``fields``, ``fits``): a mixin
+    of :class:`FieldFile` and :class:`v1lab.learn.LearnedFields`."""
 
     fields: np.ndarray
-    objective: np.ndarray
-    sources: tuple[str, ...]
-    settings_json: str
-    fits: np.ndarray | None = None
-    path: str = ""
+    fits: np.ndarray | None
 
     @property
     def n_fields(self) -> int:
@@ -138,10 +119,29 @@ class FieldFile:
         return int(self.fields.shape[-1])
 
     def fit_column(self, name: str) -> np.ndarray:
-        """One column of :attr:`fits` by name (NaN everywhere without fits)."""
+        """One column of ``fits`` by name (NaN everywhere without fits)."""
         if self.fits is None:
             return np.full(self.n_fields, np.nan)
         return self.fits[:, FIT_COLUMNS.index(name)]
+
+
+@dataclass(frozen=True)
+class FieldFile(FitTable):
+    """A fields file as the model reads it: the arrays ``v1lab learn`` saved.
+
+    ``fields`` (n_fields, patch_px, patch_px), float32, are the field images (row 0 on
+    top, unit norm); ``objective`` the learning curve; ``sources`` the photographs;
+    ``settings_json`` the learning's settings as text (:class:`v1lab.learn.LearnSettings`
+    parses them); ``fits`` (n_fields, len(:data:`FIT_COLUMNS`)) the Gabor fits in pixels,
+    or None; ``path`` the file read ('' if none).
+    """
+
+    fields: np.ndarray
+    objective: np.ndarray
+    sources: tuple[str, ...]
+    settings_json: str
+    fits: np.ndarray | None = None
+    path: str = ""
 
 
 def load_field_file(path: str | Path) -> FieldFile:
