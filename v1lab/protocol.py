@@ -12,6 +12,10 @@ Every problem is found before any work starts and reported as one
 
 Protocols are found by name — in the installed package's copy of ``stimuli/`` or in
 the checkout's ``stimuli/`` folder — or by path.
+
+The module is over 800 lines and one job: the protocol's schema (each section's
+dataclass with its checks), its expansion into conditions and its TOML round trip, so
+that a key is defined, checked and written back in one place.
 """
 
 from __future__ import annotations
@@ -34,10 +38,9 @@ from v1lab.model.distributions import SPECIES
 from v1lab.model.learned import (
     DEFAULT_FIELD_PIXEL_DEG,
     LEARNED_CELL_TYPES,
-    RF_COLUMNS,
-    attach_learned_fields,
     load_field_file,
     make_learned_population,
+    make_listed_learned_population,
 )
 from v1lab.model.population import (
     CELL_TYPES,
@@ -193,19 +196,13 @@ class PopulationSpec:
     def _check_source(self) -> None:
         """The learned-field keys: refused with drawn cells, checked against the file."""
         if self.source == "drawn":
-            if self.fields != "":
-                raise ParameterError(
-                    "fields", self.fields, 'expected no fields file with source = "drawn" '
-                    '(source = "learned" records from learned fields)',
-                )  # fmt: skip
+            given = [("fields", self.fields)] if self.fields != "" else []
             if self.field_pixel_deg != DEFAULT_FIELD_PIXEL_DEG:
-                raise ParameterError("field_pixel_deg", self.field_pixel_deg,
-                                     'expected only with source = "learned"')  # fmt: skip
-            listed = [i for i, c in enumerate(self.cells) if "field_index" in c]
-            if listed:
-                raise ParameterError(f"cells[{listed[0]}].field_index",
-                                     self.cells[listed[0]]["field_index"],
-                                     'expected only with source = "learned"')  # fmt: skip
+                given.append(("field_pixel_deg", self.field_pixel_deg))
+            given += [(f"cells[{i}].field_index", c["field_index"])
+                      for i, c in enumerate(self.cells) if "field_index" in c]  # fmt: skip
+            if given:
+                raise ParameterError(*given[0], 'expected only with source = "learned"')
             return
         if not isinstance(self.fields, str) or not self.fields:
             raise ParameterError("fields", self.fields, "expected the path of a fields file "
@@ -228,31 +225,13 @@ class PopulationSpec:
 
     def _make_learned(self, rng: np.random.Generator) -> Population:
         file = load_field_file(self.fields)
-        if not self.cells:
-            return make_learned_population(
-                file, self.n_cells, rng, type_fractions=self.type_fractions,
-                center_deg=self.center_deg, rf_scatter_deg=self.rf_scatter_deg,
-                species=self.species, pixel_deg=self.field_pixel_deg,
-            )  # fmt: skip
-        for i, cell in enumerate(self.cells):
-            if "field_index" not in cell:
-                raise ParameterError(f"cells[{i}].field_index", "(missing)",
-                                     "expected each learned cell's field (its row in the "
-                                     "fields file)")  # fmt: skip
-        pop = attach_learned_fields(
-            population_from_cells(self.cells), file, pixel_deg=self.field_pixel_deg
-        )
-        for i, cell in enumerate(self.cells):  # a listed RF column may repeat the fit only
-            for name in RF_COLUMNS:
-                if name in cell and not math.isclose(
-                    float(cell[name]), float(getattr(pop, name)[i]), rel_tol=1e-9, abs_tol=1e-9
-                ):
-                    raise ParameterError(
-                        f"cells[{i}].{name}", cell[name],
-                        f"expected {float(getattr(pop, name)[i]):.6g} (field "
-                        f"{cell['field_index']}'s Gabor fit) or leave it out",
-                    )  # fmt: skip
-        return pop
+        if self.cells:
+            return make_listed_learned_population(self.cells, file, pixel_deg=self.field_pixel_deg)
+        return make_learned_population(
+            file, self.n_cells, rng, type_fractions=self.type_fractions,
+            center_deg=self.center_deg, rf_scatter_deg=self.rf_scatter_deg,
+            species=self.species, pixel_deg=self.field_pixel_deg,
+        )  # fmt: skip
 
     def max_rate_hz(self) -> float:
         """The highest rate a cell can reach: ``r_max_hz + spontaneous_hz``."""

@@ -11,7 +11,8 @@ the live mode can record from learned cells without depending on the learning st
 * :func:`compute_learned_rfs` turns fields into the population's RF columns in degrees
   and the RF images the V1 layer reads (:func:`v1lab.model.cortex.make_image_weights`);
 * :func:`make_learned_population` draws a population of learned cells, and
-  :func:`attach_learned_fields` gives listed cells (``field_index``) their fields.
+  :func:`make_listed_learned_population` / :func:`attach_learned_fields` give listed
+  cells (``field_index``) their fields.
 
 A learned field is a pattern over whitened-image pixels; the whitened image stands for
 what the retina and LGN hand on (Atick & Redlich 1992; Olshausen & Field 1997), so a
@@ -32,7 +33,8 @@ Olshausen BA, Field DJ (1996) Nature 381:607-609; (1997) Vision Res 37:3311-3325
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -40,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from v1lab._validate import ParameterError, check_number
-from v1lab.model.population import Population, make_population
+from v1lab.model.population import Population, make_population, population_from_cells
 
 __all__ = [
     "DEFAULT_FIELD_PIXEL_DEG",
@@ -57,6 +59,7 @@ __all__ = [
     "compute_quadrature_field",
     "load_field_file",
     "make_learned_population",
+    "make_listed_learned_population",
     "select_learned_fields",
 ]
 
@@ -384,3 +387,40 @@ def attach_learned_fields(
             )  # fmt: skip
     columns, images = compute_learned_rfs(file, index, pixel_deg=pixel_deg)
     return replace(population, **columns, rf_images=images, rf_pixel_deg=float(pixel_deg))
+
+
+def make_listed_learned_population(
+    cells: Sequence[Mapping[str, Any]],
+    file: FieldFile,
+    *,
+    pixel_deg: float = DEFAULT_FIELD_PIXEL_DEG,
+) -> Population:
+    """Learned cells listed one by one (a protocol's ``[[population.cells]]``).
+
+    Each cell names its field (``field_index``) and may give any column of
+    :func:`~v1lab.model.population.population_from_cells`; an RF column
+    (:data:`RF_COLUMNS`) may repeat the field's fit, as
+    :meth:`~v1lab.model.population.Population.to_cells` writes it, but not contradict it.
+
+    Raises
+    ------
+    ParameterError
+        Naming ``cells[i].<key>``: a missing ``field_index``, or see
+        :func:`attach_learned_fields`, or an RF column the fit contradicts.
+    """
+    for i, cell in enumerate(cells):
+        if "field_index" not in cell:
+            raise ParameterError(f"cells[{i}].field_index", "(missing)",
+                                 "expected each learned cell's field (its row in the "
+                                 "fields file)")  # fmt: skip
+    pop = attach_learned_fields(population_from_cells(cells), file, pixel_deg=pixel_deg)
+    for i, cell in enumerate(cells):
+        for name in RF_COLUMNS:
+            fit = float(getattr(pop, name)[i])
+            if name in cell and not math.isclose(float(cell[name]), fit, rel_tol=1e-9,
+                                                 abs_tol=1e-9):  # fmt: skip
+                raise ParameterError(
+                    f"cells[{i}].{name}", cell[name],
+                    f"expected {fit:.6g} (field {cell['field_index']}'s Gabor fit) or leave it out",
+                )  # fmt: skip
+    return pop
