@@ -12,6 +12,10 @@ Every problem is found before any work starts and reported as one
 
 Protocols are found by name — in the installed package's copy of ``stimuli/`` or in
 the checkout's ``stimuli/`` folder — or by path.
+
+The module is over 800 lines and one job: the protocol's schema (each section's
+dataclass with its checks), its expansion into conditions and its TOML round trip, so
+that a key is defined, checked and written back in one place.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import datetime
 import itertools
 import math
+import os
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -30,6 +35,13 @@ import numpy as np
 
 from v1lab._validate import ParameterError, check_bool, check_choice, check_int, check_number
 from v1lab.model.distributions import SPECIES
+from v1lab.model.learned import (
+    DEFAULT_FIELD_PIXEL_DEG,
+    LEARNED_CELL_TYPES,
+    load_field_file,
+    make_learned_population,
+    make_listed_learned_population,
+)
 from v1lab.model.population import (
     CELL_TYPES,
     DRAWN_MAX_RATE_HZ,
@@ -72,6 +84,10 @@ FRACTION_SUM_TOLERANCE = 0.01
 MAX_CONDITIONS = 100_000
 # Fields that only an orientation-map sheet uses (left out of a scatter layout's TOML).
 _SHEET_FIELDS = ("sheet_size_mm", "column_spacing_mm", "magnification_mm_per_deg")
+#: Where the cells' receptive fields come from: drawn Gabors, or learned fields (issue 15).
+SOURCES = ("drawn", "learned")
+# Fields that only learned cells use (left out of a drawn population's TOML).
+_LEARNED_FIELDS = ("source", "fields", "field_pixel_deg")
 
 
 @dataclass(frozen=True)
@@ -87,6 +103,18 @@ class PopulationSpec:
     cells are drawn from; ``spatial_frequency_cpd``, when given, is the median preferred
     spatial frequency at the recording site (default: the species' own, 0.8 c/deg for
     the cat).
+
+    ``source = "learned"`` (default ``"drawn"``) makes the cells' receptive fields
+    learned ones (:mod:`v1lab.model.learned`; issue 15): ``fields`` names a fields file
+    written by ``v1lab learn`` (its ``fields.npz`` or the folder holding it), relative
+    to the protocol file's folder (to the working directory for a protocol given as
+    data). Each cell takes a field with a good Gabor fit (r² ≥ 0.8, not edge-like, not cut
+    by the patch's edge) as its RF, ``field_pixel_deg`` degrees per field pixel (default
+    0.28: :data:`v1lab.model.learned.DEFAULT_FIELD_PIXEL_DEG` says why);
+    cell types are ``simple`` (the field) and ``complex`` (the field and its quadrature
+    partner), ``type_fractions`` default ``{simple = 1}``; the rest of each cell is drawn
+    as for drawn cells (:func:`v1lab.model.learned.make_learned_population`). Listed
+    cells (``[[population.cells]]``) name their field with ``field_index``.
     """
 
     n_cells: int = 16
@@ -100,8 +128,14 @@ class PopulationSpec:
     sheet_size_mm: float = 6.0
     column_spacing_mm: float = 1.0
     magnification_mm_per_deg: float = 2.0
+    source: str = "drawn"
+    fields: str = ""
+    field_pixel_deg: float = DEFAULT_FIELD_PIXEL_DEG
 
     def __post_init__(self) -> None:
+        check_choice("source", self.source, SOURCES)
+        if self.source == "learned" and self.type_fractions is None:
+            object.__setattr__(self, "type_fractions", {"simple": 1.0})
         check_choice("layout", self.layout, LAYOUTS)
         check_number("sheet_size_mm", self.sheet_size_mm, lo=0, lo_open=True, hi=100, unit="mm")
         check_number(
@@ -157,6 +191,47 @@ class PopulationSpec:
         object.__setattr__(self, "cells", tuple(self.cells))
         if self.cells:
             population_from_cells(self.cells)  # validates each cell now, before any work
+        self._check_source()
+
+    def _check_source(self) -> None:
+        """The learned-field keys: refused with drawn cells, checked against the file."""
+        if self.source == "drawn":
+            given = [("fields", self.fields)] if self.fields != "" else []
+            if self.field_pixel_deg != DEFAULT_FIELD_PIXEL_DEG:
+                given.append(("field_pixel_deg", self.field_pixel_deg))
+            given += [(f"cells[{i}].field_index", c["field_index"])
+                      for i, c in enumerate(self.cells) if "field_index" in c]  # fmt: skip
+            if given:
+                raise ParameterError(*given[0], 'expected only with source = "learned"')
+            return
+        if not isinstance(self.fields, str) or not self.fields:
+            raise ParameterError("fields", self.fields, "expected the path of a fields file "
+                                 "written by v1lab learn (source = \"learned\")")  # fmt: skip
+        check_number("field_pixel_deg", self.field_pixel_deg, lo=0, lo_open=True, hi=10,
+                     unit="deg")  # fmt: skip
+        if self.layout != "scatter":
+            raise ParameterError("layout", self.layout, 'expected "scatter" with source = '
+                                 '"learned" (learned cells have no orientation map)')  # fmt: skip
+        if self.spatial_frequency_cpd is not None:
+            raise ParameterError(
+                "spatial_frequency_cpd", self.spatial_frequency_cpd,
+                "expected none with source = \"learned\": a learned cell's frequency is its "
+                "field's (cycles per pixel ÷ field_pixel_deg); set field_pixel_deg instead",
+            )  # fmt: skip
+        if not self.cells:
+            for name in self.type_fractions:
+                check_choice("type_fractions", name, LEARNED_CELL_TYPES)
+        self.make(np.random.default_rng(0))  # reads the file and checks the cells, now
+
+    def _make_learned(self, rng: np.random.Generator) -> Population:
+        file = load_field_file(self.fields)
+        if self.cells:
+            return make_listed_learned_population(self.cells, file, pixel_deg=self.field_pixel_deg)
+        return make_learned_population(
+            file, self.n_cells, rng, type_fractions=self.type_fractions,
+            center_deg=self.center_deg, rf_scatter_deg=self.rf_scatter_deg,
+            species=self.species, pixel_deg=self.field_pixel_deg,
+        )  # fmt: skip
 
     def max_rate_hz(self) -> float:
         """The highest rate a cell can reach: ``r_max_hz + spontaneous_hz``."""
@@ -167,6 +242,8 @@ class PopulationSpec:
 
     def make(self, rng: np.random.Generator) -> Population:
         """Build the population (explicit cells when listed, else drawn with ``rng``)."""
+        if self.source == "learned":
+            return self._make_learned(rng)
         if self.cells:
             return population_from_cells(self.cells)
         if self.layout == "orientation_map":
@@ -344,6 +421,9 @@ class Protocol:
             # Keeps the resolved TOML of ordinary protocols as it was before sheets existed.
             for key in ("layout", *_SHEET_FIELDS):
                 del population[key]
+        if self.population.source == "drawn":  # as it was before learned cells existed
+            for key in _LEARNED_FIELDS:
+                del population[key]
         return {
             "name": self.name,
             "description": self.description,
@@ -436,6 +516,18 @@ def _population_data(data: Any) -> Any:
     return {**data, "n_cells": max(n, 1)}
 
 
+def _resolve_fields(data: Any, base_dir: str | Path | None) -> Any:
+    """``population.fields`` as an absolute path: a relative one is from ``base_dir``."""
+    if not isinstance(data, Mapping) or not isinstance(data.get("fields"), str):
+        return data
+    if not data["fields"]:
+        return data
+    path = Path(data["fields"]).expanduser()
+    if not path.is_absolute():
+        path = Path(base_dir if base_dir is not None else Path.cwd()) / path
+    return {**data, "fields": os.path.abspath(path)}
+
+
 def _stimulus_block(data: Any, path: str) -> StimulusBlock:
     if not isinstance(data, Mapping):
         raise ParameterError(path, data, "expected a stimulus table ([[stimuli]] with kind = ...)")
@@ -476,8 +568,14 @@ def _check_integers(value: Any, path: str) -> None:
         )
 
 
-def parse_protocol(data: Mapping[str, Any], *, name: str = "protocol") -> Protocol:
+def parse_protocol(
+    data: Mapping[str, Any], *, name: str = "protocol", base_dir: str | Path | None = None
+) -> Protocol:
     """Validate a protocol given as a mapping (parsed TOML) and build it.
+
+    ``base_dir`` is the folder a relative ``population.fields`` is read from (the
+    protocol file's, when :func:`load_protocol` reads one; default: the working
+    directory); the protocol holds it as an absolute path.
 
     Raises
     ------
@@ -503,7 +601,8 @@ def parse_protocol(data: Mapping[str, Any], *, name: str = "protocol") -> Protoc
         raise ParameterError("description", description, "expected text")
     seed = check_int("seed", data.get("seed", 0), lo=0, hi=2**63 - 1)
     retina = _section(Retina, data.get("retina"), "retina")
-    population = _section(PopulationSpec, _population_data(data.get("population")), "population")
+    population_data = _resolve_fields(_population_data(data.get("population")), base_dir)
+    population = _section(PopulationSpec, population_data, "population")
     spiking = _section(SpikingSpec, data.get("spiking"), "spiking")
     trials = _section(TrialsSpec, data.get("trials"), "trials")
     stimuli_data = data.get("stimuli")
@@ -518,6 +617,12 @@ def parse_protocol(data: Mapping[str, Any], *, name: str = "protocol") -> Protoc
             f"expected at most {MAX_CONDITIONS} conditions in all the blocks together",
         )
     protocol = Protocol(proto_name, description, seed, retina, population, spiking, trials, stimuli)
+    if population.source == "learned" and population.field_pixel_deg < retina.lgn_spacing_deg:
+        raise ParameterError(
+            "population.field_pixel_deg", population.field_pixel_deg,
+            f"expected at least retina.lgn_spacing_deg = {retina.lgn_spacing_deg:g} "
+            "(a coarser LGN would undersample the learned fields)",
+        )  # fmt: skip
     _check_rates(protocol)
     return protocol
 
@@ -582,7 +687,7 @@ def load_protocol(name_or_path: str | Path) -> Protocol:
         raise ParameterError(
             "protocol", str(path), f"cannot be read: {err.strerror or err}"
         ) from None
-    return parse_protocol(data, name=path.stem)
+    return parse_protocol(data, name=path.stem, base_dir=path.parent)
 
 
 def load_lab_data(name_or_path: str | Path) -> tuple[str, dict[str, Any]] | None:

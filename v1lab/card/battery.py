@@ -50,7 +50,7 @@ grey screens (:func:`v1lab.analysis.compute_baseline_rates`).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -219,6 +219,7 @@ def make_band_protocol(
     seed: int,
     spec: BatterySpec,
     name: str = "card_band",
+    learned: Mapping[str, Any] | None = None,
 ) -> tuple[Protocol, dict[str, tuple[int, int]]]:
     """A band's whole battery as one validated protocol (built as a dict, then parsed).
 
@@ -236,6 +237,10 @@ def make_band_protocol(
     seed : int
     spec : BatterySpec
     name : str
+    learned : mapping, optional
+        Learned cells (issue 15): the ``[population]`` keys that name their fields
+        (``source = "learned"``, ``fields``, ``field_pixel_deg``); each cell then has its
+        ``field_index``.
 
     Returns
     -------
@@ -256,7 +261,7 @@ def make_band_protocol(
         "description": "v1lab population card battery: " + ", ".join(spec.parts),
         "seed": int(seed),
         "retina": dict(retina),
-        "population": {"cells": [dict(c) for c in cells]},
+        "population": {"cells": [dict(c) for c in cells], **(learned or {})},
         "spiking": {"model": "poisson"},
         "trials": {"n_trials": spec.n_trials, "interleave": True, "isi_s": spec.isi_s},
         "stimuli": stimuli,
@@ -429,17 +434,27 @@ def make_battery_plan(
     *,
     seed: int,
     spec: BatterySpec | None = None,
+    learned: Mapping[str, Any] | None = None,
 ) -> BatteryPlan:
     """Split the cells into bands and build each band's protocol.
 
     Each band's protocol gets its own seed, drawn from ``seed``, so the plan is
-    reproducible and no band's spikes depend on another's.
+    reproducible and no band's spikes depend on another's. ``learned``: see
+    :func:`make_band_protocol`.
     """
     spec = spec or BatterySpec()
     if not spec.parts:
         raise ParameterError("parts", spec.parts, "expected at least one battery part")
     top = compute_band_top_cpd(retina_section)
     factors = assign_bands(population.spatial_frequency_cpd, top)
+    if learned is not None:
+        # Learned fields are images of fixed pixels (field_pixel_deg): a band whose LGN
+        # is coarser than a pixel would undersample them (measured: learned cells of band
+        # ×0.5 driven to 5.6× r_max by aperture gratings, ≤ 1.9× in band ×1), so their
+        # bands are the finest power of two at which the LGN spacing is at most a pixel.
+        spacing = float(scale_retina_section(retina_section, 1.0)["lgn_spacing_deg"])
+        floor = 2.0 ** np.ceil(np.log2(spacing / float(learned["field_pixel_deg"])) - 1e-12)
+        factors = np.maximum(factors, floor)
     cells = population.to_cells()
     bands, protocols = [], []
     for b, k in enumerate(np.unique(factors)):
@@ -454,6 +469,7 @@ def make_battery_plan(
                 seed=int(np.random.SeedSequence([seed, b]).generate_state(1)[0]),
                 spec=spec,
                 name=f"card_band{b}",
+                learned=learned,
             )
         )
     return BatteryPlan(top, bands, protocols)

@@ -42,7 +42,8 @@ from typing import Any
 import numpy as np
 
 from v1lab._validate import ParameterError, check_choice, check_int, check_number
-from v1lab.model.population import Population, make_population
+from v1lab.model.learned import load_field_file, make_learned_population
+from v1lab.model.population import SPECIES_TYPE_FRACTIONS, Population, make_population
 from v1lab.model.retina import Retina, compute_dog_gain
 
 __all__ = [
@@ -75,18 +76,27 @@ _LENGTH_FIELDS = (
 _DENSITY_FIELDS = ("pixels_per_deg",)
 
 
-def make_card_population(species: str, n_cells: int, rng: np.random.Generator) -> Population:
+def make_card_population(
+    species: str, n_cells: int, rng: np.random.Generator, *, fields: str | None = None
+) -> Population:
     """The cells of a card: ``n_cells`` drawn cells, every RF at the penetration (0, 0).
 
     **Seam.** The species' frozen cortex, :func:`v1lab.model.population.make_population`
     with ``species`` (no RF scatter, since a card penetration puts every RF at one
     place); nothing else in :mod:`v1lab.card` knows how the cells were drawn.
 
+    With ``fields`` (a fields file of ``v1lab learn``; issue 15) the cells are learned
+    ones (:func:`v1lab.model.learned.make_learned_population`): simple cells in the
+    species' share of simple-like cells (simple and direction-selective simple), complex
+    cells in the rest, everything but the RF drawn as for the species' cells.
+
     Parameters
     ----------
     species : {'cat', 'macaque'}
     n_cells : int
     rng : numpy.random.Generator
+    fields : str, optional
+        Path of a fields file (or the folder ``v1lab learn`` wrote).
 
     Examples
     --------
@@ -96,7 +106,17 @@ def make_card_population(species: str, n_cells: int, rng: np.random.Generator) -
     """
     check_choice("species", species, SPECIES)
     n_cells = check_int("cells", n_cells, lo=1, hi=100_000)
-    pop = make_population(n_cells, rng, center_deg=(0.0, 0.0), rf_scatter_deg=0.0, species=species)
+    if fields is not None:  # learned cells (issue 15)
+        mix = SPECIES_TYPE_FRACTIONS[species]
+        simple = mix.get("simple", 0.0) + mix.get("ds_simple", 0.0)
+        pop = make_learned_population(
+            load_field_file(fields), n_cells, rng, rf_scatter_deg=0.0, species=species,
+            type_fractions={"simple": simple, "complex": 1.0 - simple},
+        )  # fmt: skip
+    else:
+        pop = make_population(
+            n_cells, rng, center_deg=(0.0, 0.0), rf_scatter_deg=0.0, species=species
+        )
     return replace(pop, x_deg=np.zeros(n_cells), y_deg=np.zeros(n_cells))
 
 

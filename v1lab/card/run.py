@@ -3,8 +3,10 @@
 ::
 
     v1lab card [--species cat|macaque] [--cells N] [--seed S] [--out DIR] [--overwrite] [--quick]
+               [--fields FILE]
 
-prints a progress line per condition (as a run does), then a table of the scores with
+(``--fields``: on learned cells, whose RFs are read from a fields file of ``v1lab learn``;
+issue 15) prints a progress line per condition (as a run does), then a table of the scores with
 AlexNet's beside them and their mean, the checks, the time per battery part, and the
 folder, which holds:
 
@@ -72,6 +74,9 @@ _OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
                      "help": "replace an existing --out, once the new card is complete"}),
     ("--quick", {"action": "store_true",
                  "help": "a cut battery for a smoke test (scores not comparable)"}),
+    ("--fields", {"metavar": "FILE",
+                  "help": "record from learned cells: their RFs from a fields file written "
+                          "by `v1lab learn` (its fields.npz or folder); default: drawn cells"}),
 )  # fmt: skip
 
 
@@ -221,14 +226,16 @@ def main(argv: list[str] | None = None, *, out: TextIO | None = None) -> int:
         args = make_parser().parse_args(argv)
         check_int("--cells", args.cells, lo=1, hi=100_000)
         check_int("--seed", args.seed, lo=0, hi=2**32 - 1)
-        folder = args.out if args.out is not None else default_run_folder(f"card_{args.species}")
+        label = f"card_{args.species}" + ("_learned" if args.fields is not None else "")
+        folder = args.out if args.out is not None else default_run_folder(label)
         check_run_folder(folder, overwrite=args.overwrite)
         spec = BatterySpec.quick() if args.quick else BatterySpec()
-        out.write(f"{_PROG}: {args.species}, {args.cells} cells, seed {args.seed}\n")
+        cells = "cells" if args.fields is None else f"learned cells ({args.fields})"
+        out.write(f"{_PROG}: {args.species}, {args.cells} {cells}, seed {args.seed}\n")
         bar = _ProgressBar(out)
         card = compute_card(
             args.species, args.cells, seed=args.seed, spec=spec, progress=bar,
-            plan_ready=bar.start,
+            plan_ready=bar.start, fields=args.fields,
         )  # fmt: skip
         save_card(card, folder, overwrite=args.overwrite)
     except _UsageError as exc:

@@ -10,6 +10,7 @@ part took. Nothing is written here (see :mod:`v1lab.card.run`).
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -245,6 +246,7 @@ def compute_card(
     spec: BatterySpec | None = None,
     progress: Progress | None = None,
     plan_ready: Callable[[Any], None] | None = None,
+    fields: str | None = None,
 ) -> Card:
     """Draw ``n_cells`` cells of ``species``, run the battery, measure and score them.
 
@@ -260,12 +262,23 @@ def compute_card(
     plan_ready : callable, optional
         Called with the :class:`~v1lab.card.battery.BatteryPlan` before anything runs
         (e.g. to size a progress bar).
+    fields : str, optional
+        A fields file of ``v1lab learn``: the card's cells are learned ones (issue 15;
+        :func:`v1lab.card.population.make_card_population`).
     """
     spec = spec or BatterySpec()
     published = published_for(species)
     seq_pop, seq_score = np.random.SeedSequence(seed).spawn(2)
-    population = make_card_population(species, n_cells, np.random.default_rng(seq_pop))
-    plan = make_battery_plan(population, card_retina_section(species), seed=seed, spec=spec)
+    population = make_card_population(
+        species, n_cells, np.random.default_rng(seq_pop), fields=fields
+    )
+    learned = None
+    if fields is not None:  # each band's protocol reads the cells' fields from the file
+        learned = {"source": "learned", "fields": os.path.abspath(fields),
+                   "field_pixel_deg": population.rf_pixel_deg}  # fmt: skip
+    plan = make_battery_plan(
+        population, card_retina_section(species), seed=seed, spec=spec, learned=learned
+    )
     if plan_ready is not None:
         plan_ready(plan)
     tic = time.perf_counter()

@@ -34,6 +34,13 @@ from v1lab._validate import ParameterError, check_int
 from v1lab.analysis import GaborFit, compute_gabor_fit
 from v1lab.io import write_atomic
 from v1lab.learn.learning import LearnSettings
+from v1lab.model.learned import (
+    EDGE_CYCLES,
+    FIT_COLUMNS,
+    GOOD_FIT_R2,
+    FitTable,
+    load_field_file,
+)
 
 __all__ = [
     "EDGE_CYCLES",
@@ -49,21 +56,9 @@ __all__ = [
     "save_fields",
 ]
 
-#: A field counts as Gabor-like from this r² of its fit on (the issue's threshold).
-GOOD_FIT_R2 = 0.8
-
-#: Fewer carrier cycles than this across the patch (``f · patch_px``) make a fit
-#: edge-like: the Gabor has degenerated to (nearly) a derivative of a Gaussian, which
-#: fits single-edge fields well (measured: ~30 % of the default run's good fits) but
-#: whose frequency, ``nx`` and ``ny`` mean nothing. They count as good fits; their
-#: frequency and envelope are left out of the statistics of those.
-EDGE_CYCLES = 0.5
-
-#: Columns of the fit table, in :class:`~v1lab.analysis.GaborFit`'s order (pixel units).
-FIT_COLUMNS = (
-    "amplitude", "x_px", "y_px", "orientation_deg", "sigma_across_px", "sigma_along_px",
-    "spatial_frequency_cpp", "phase_deg", "r2",
-)  # fmt: skip
+# GOOD_FIT_R2, EDGE_CYCLES and FIT_COLUMNS are defined beside the fields file's reader in
+# v1lab.model.learned (the model reads fields files for protocols; see issue 15) and
+# re-exported here.
 
 
 def make_pixel_grid(patch_px: int) -> tuple[np.ndarray, np.ndarray]:
@@ -79,8 +74,9 @@ def make_pixel_grid(patch_px: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 @dataclass(frozen=True)
-class LearnedFields:
-    """Learned fields and what made them.
+class LearnedFields(FitTable):
+    """Learned fields and what made them (``n_fields``, ``patch_px`` and ``fit_column``
+    from :class:`v1lab.model.learned.FitTable`).
 
     Attributes
     ----------
@@ -101,16 +97,6 @@ class LearnedFields:
     sources: tuple[str, ...]
     fits: np.ndarray | None = None
 
-    @property
-    def n_fields(self) -> int:
-        return int(self.fields.shape[0])
-
-    def fit_column(self, name: str) -> np.ndarray:
-        """One column of :attr:`fits` by name (NaN everywhere without fits)."""
-        if self.fits is None:
-            return np.full(self.n_fields, np.nan)
-        return self.fits[:, FIT_COLUMNS.index(name)]
-
 
 def save_fields(fields: LearnedFields, path: str | Path) -> None:
     """Write the fields file (NPZ), atomically."""
@@ -129,34 +115,29 @@ def save_fields(fields: LearnedFields, path: str | Path) -> None:
 
 
 def load_fields(path: str | Path) -> LearnedFields:
-    """Read a fields file written by :func:`save_fields`.
+    """Read a fields file written by :func:`save_fields` (or the folder holding it).
+
+    The arrays are read by :func:`v1lab.model.learned.load_field_file` (the model's
+    reader, which protocols use too); this adds the settings.
 
     Raises
     ------
     ParameterError
         The file is missing, not an NPZ, or not a fields file (one line naming it).
     """
-    p = Path(path)
+    file = load_field_file(path)
     try:
-        with np.load(p, allow_pickle=False) as data:
-            fields = data["fields"]
-            settings = LearnSettings.from_json(str(data["settings"]))
-            objective = data["objective"]
-            sources = tuple(str(s) for s in data["sources"])
-            fits = data["fits"] if "fits" in data.files else None
-    except FileNotFoundError:
-        raise ParameterError(
-            "fields", p.name, f"expected a fields file; {p} does not exist"
-        ) from None
-    except (OSError, ValueError, KeyError) as exc:
+        settings = LearnSettings.from_json(file.settings_json)
+    except (ValueError, TypeError) as exc:
         cause = " ".join(str(exc).split())[:80]
         raise ParameterError(
-            "fields", p.name, f"expected a fields file written by v1lab learn; {p}: {cause}"
+            "fields", Path(file.path).name, f"expected learning settings in {file.path}: {cause}"
         ) from None
-    n, s = fields.shape[0], settings.patch_px
-    if fields.shape != (n, s, s) or (fits is not None and fits.shape != (n, len(FIT_COLUMNS))):
-        raise ParameterError("fields", p.name, f"expected fields and fits of matching shapes: {p}")
-    return LearnedFields(fields, settings, objective, sources, fits)
+    if file.fields.shape[1] != settings.patch_px:
+        raise ParameterError(
+            "fields", Path(file.path).name, f"expected fields of settings.patch_px: {file.path}"
+        )
+    return LearnedFields(file.fields, settings, file.objective, file.sources, file.fits)
 
 
 def _fit_row(field: np.ndarray) -> list[float]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,10 +15,7 @@ from v1lab.model.population import Population
 
 
 def _subset(population: Population, rows: Sequence[int]) -> Population:
-    idx = np.asarray(rows, dtype=int)
-    return Population(
-        **{f.name: getattr(population, f.name)[idx] for f in dataclasses.fields(Population)}
-    )
+    return population.select(rows)  # learned cells keep their RF images
 
 
 def make_live_config(

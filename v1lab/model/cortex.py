@@ -302,7 +302,8 @@ class V1Layer:
         subunit), centred on the cell's RF; only ``simple`` and ``complex`` cells. The
         population's orientation, frequency and envelope still set the grating that
         calibrates the drive and the normalisation pool, so they should be the fields'
-        Gabor fits (:mod:`v1lab.learn.cells`).
+        Gabor fits (:mod:`v1lab.model.learned`). Default: the population's own
+        (``population.rf_images``, ``population.rf_pixel_deg``; None for Gabor cells).
     rf_pixel_deg : float
         Pixel size of ``rf_images`` (deg).
     """
@@ -321,6 +322,8 @@ class V1Layer:
     ) -> None:
         self.population = population
         pop = population
+        if rf_images is None and pop.rf_images is not None:  # learned cells (issue 15)
+            rf_images, rf_pixel_deg = pop.rf_images, pop.rf_pixel_deg
         n_pos = lgn_positions_deg.shape[0]
         sigma_across = pop.nx / pop.spatial_frequency_cpd
         sigma_along = pop.ny / pop.spatial_frequency_cpd

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
+from dataclasses import field as dataclass_field
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,7 @@ __all__ = [
     "DRAWN_MAX_RATE_HZ",
     "MACAQUE_TYPE_FRACTIONS",
     "MAX_SURROUND_STRENGTH",
+    "NON_COLUMNS",
     "R_MAX_RANGE_HZ",
     "SPECIES_TYPE_FRACTIONS",
     "SUPPRESSION_INDEX_BINS",
@@ -45,6 +47,9 @@ __all__ = [
 ]
 
 CELL_TYPES = ("simple", "complex", "ds_simple", "end_stopped")
+
+#: Attributes of a :class:`Population` that are not per-cell columns (learned RFs).
+NON_COLUMNS = ("rf_images", "rf_pixel_deg")
 
 #: Default mix of cell types drawn by :func:`make_population` for the cat (area 17 has roughly
 #: as many complex as simple cells; direction-selective and end-stopped cells are a
@@ -172,6 +177,14 @@ class Population:
     surround_strength : ndarray
         Weight ``k_s`` of the extra-classical surround in the normalisation signal
         (0: no surround suppression). ``None`` means 0 for every cell.
+    field_index : ndarray of int
+        Learned cells (:mod:`v1lab.model.learned`): the row of each cell's field in its
+        fields file; −1 for a Gabor RF. ``None`` means −1 for every cell.
+    rf_images : ndarray (n_cells, 2, n, n) or None
+        Learned cells: each cell's field and its quadrature partner, which the V1 layer
+        reads instead of the Gabors (``V1Layer(rf_images=...)``). Not a per-cell column.
+    rf_pixel_deg : float
+        Pixel size of ``rf_images`` (deg).
     """
 
     cell_type: np.ndarray
@@ -189,12 +202,21 @@ class Population:
     c50: np.ndarray
     end_inhibition: np.ndarray
     surround_strength: np.ndarray | None = None
+    # --- learned receptive fields (issue 15, v1lab.model.learned) ---
+    field_index: np.ndarray | None = None
+    rf_images: np.ndarray | None = dataclass_field(default=None, compare=False, repr=False)
+    rf_pixel_deg: float = 0.2
+    # --- end learned receptive fields ---
 
     def __post_init__(self) -> None:
         n = len(self.cell_type)
         if self.surround_strength is None:
             object.__setattr__(self, "surround_strength", np.zeros(n))
+        if self.field_index is None:  # learned RFs (issue 15): -1 = a Gabor RF
+            object.__setattr__(self, "field_index", np.full(n, -1))
         for f in fields(self):
+            if f.name in NON_COLUMNS:  # learned RFs (issue 15): not one value per cell
+                continue
             col = np.asarray(getattr(self, f.name))
             if col.shape != (n,):
                 raise ParameterError(f.name, col.shape, f"expected one value per cell ({n})")
@@ -210,6 +232,14 @@ class Population:
         d = np.mod(self.orientation_deg + np.where(self.direction_sign >= 0, 90.0, 270.0), 360.0)
         return np.where(self.direction_sign != 0, d, np.nan)
 
+    def select(self, rows: Any) -> Population:
+        """The cells ``rows`` (indices), as a population of their own (RF images too)."""
+        idx = np.asarray(rows, dtype=int)
+        columns = {f.name: getattr(self, f.name)[idx] for f in fields(self)
+                   if f.name not in NON_COLUMNS}  # fmt: skip
+        images = None if self.rf_images is None else self.rf_images[idx]
+        return Population(**columns, rf_images=images, rf_pixel_deg=self.rf_pixel_deg)
+
     def to_columns(self) -> dict[str, np.ndarray]:
         """Columns for the NWB ``units`` table and ``metrics.csv`` (DESIGN.md contract)."""
         return {
@@ -223,14 +253,20 @@ class Population:
         }
 
     def to_cells(self) -> list[dict[str, Any]]:
-        """The table as a list of per-cell dicts (the protocol's explicit form)."""
+        """The table as a list of per-cell dicts (the protocol's explicit form).
+
+        A learned cell names its field (``field_index``); its images are not in the
+        dicts, a protocol reads them from the fields file (:mod:`v1lab.model.learned`).
+        """
         out = []
         for i in range(len(self)):
             cell: dict[str, Any] = {"type": str(self.cell_type[i])}
             for f in fields(self):
-                if f.name in ("cell_type", "direction_sign"):
+                if f.name in ("cell_type", "direction_sign", "field_index", *NON_COLUMNS):
                     continue
                 cell[f.name] = float(getattr(self, f.name)[i])
+            if self.field_index[i] >= 0:  # learned RFs (issue 15)
+                cell["field_index"] = int(self.field_index[i])
             if self.direction_sign[i] != 0:
                 cell["preferred_direction_deg"] = float(self.preferred_direction_deg[i])
             out.append(cell)
@@ -366,6 +402,8 @@ def population_from_cells(cells: Sequence[Mapping[str, Any]]) -> Population:
     ``c50``, ``end_inhibition``, ``surround_strength`` (default: the drawn population's
     median); a ``ds_simple`` cell may give
     ``preferred_direction_deg`` (orientation ± 90°) instead of, or with, the orientation.
+    A learned cell gives ``field_index``, its field's row in a fields file (the images
+    are attached by :func:`v1lab.model.learned.attach_learned_fields`).
 
     Examples
     --------
@@ -375,8 +413,10 @@ def population_from_cells(cells: Sequence[Mapping[str, Any]]) -> Population:
     """
     if len(cells) == 0:
         raise ParameterError("cells", [], "expected at least one cell")
-    columns: dict[str, list[Any]] = {f.name: [] for f in fields(Population)}
-    allowed = {"type", "preferred_direction_deg", "end_inhibition", *_CELL_DEFAULTS}
+    columns: dict[str, list[Any]] = {
+        f.name: [] for f in fields(Population) if f.name not in NON_COLUMNS
+    }
+    allowed = {"type", "preferred_direction_deg", "end_inhibition", "field_index", *_CELL_DEFAULTS}
     for i, cell in enumerate(cells):
         where = f"cells[{i}]"
         if not isinstance(cell, Mapping):
@@ -424,6 +464,12 @@ def population_from_cells(cells: Sequence[Mapping[str, Any]]) -> Population:
             sign = 1
         columns["cell_type"].append(kind)
         columns["direction_sign"].append(sign)
+        # A learned cell's field (issue 15; v1lab.model.learned gives it its images).
+        columns["field_index"].append(
+            check_int(f"{where}.field_index", cell["field_index"], lo=0, hi=10**9)
+            if "field_index" in cell
+            else -1
+        )
         for key, value in values.items():
             columns[key].append(value)
     return Population(**{k: np.asarray(v) for k, v in columns.items()})
