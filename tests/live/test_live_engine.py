@@ -231,3 +231,31 @@ def test_slow_gain_makes_live_counts_vary_more_than_their_mean_and_keeps_the_mea
     assert fano[0.0] == pytest.approx(0.85, abs=0.1)
     assert fano[0.3] == pytest.approx(3.5, rel=0.3)
     assert counts[0.3].mean() == pytest.approx(counts[0.0].mean(), rel=0.03)
+
+
+def test_the_live_engine_runs_learned_cells_as_the_batch_circuit_does():
+    # Issue "Why V1 looks like this": learned cells run in the live mode unchanged. The
+    # population carries its RF images (v1lab.model.learned), so the engine's V1 layer is
+    # the batch circuit's: a hand sweep gives the same rates block by block.
+    from v1lab.model.learned import load_field_file, make_learned_population
+
+    fields = Path(__file__).resolve().parents[2] / "stimuli" / "learned_fields.npz"
+    retina = Retina()
+    pop = make_learned_population(load_field_file(fields), 3, np.random.default_rng(4),
+                                  rf_scatter_deg=0.0)  # fmt: skip
+    assert pop.rf_images is not None
+    ori = float(pop.orientation_deg[0])
+    engine = LiveEngine(LiveConfig(retina, pop, (1.0, 0.5, 0.5), seed=1))
+    path = [(float(x), 0.0) for x in np.linspace(-3.0, 3.0, 60)]
+    live = [engine.step(StimulusParams(x_deg=x, y_deg=y, orientation_deg=ori)).rates_hz
+            for x, y in path]  # fmt: skip
+    engine.close()
+    frames, prev = [], None
+    for x, y in path:
+        bar = Bar(orientation_deg=ori, x_deg=x, y_deg=y, length_deg=4.0, width_deg=0.5)
+        end = render_frames(bar, retina.grid, [0.0])[0]
+        frames += [end if prev is None else 0.5 * (prev + end), end]
+        prev = end
+    batch = Circuit(retina, pop).process(np.array(frames)).reshape(len(path), 2, -1).mean(axis=1)
+    assert batch[:, 0].max() > pop.spontaneous_hz[0] + 5.0  # the sweep drives the first cell
+    np.testing.assert_allclose(np.array(live), batch, rtol=1e-4, atol=1e-3)
