@@ -10,8 +10,9 @@ that keep one train's state in registers, which numpy's whole-array passes canno
   the rates are read once, row by row for a block of cells (:func:`poisson_events`):
   each cell carries the distance to its next drive event (trials superposed), the
   sample's integrated intensity is subtracted from it in a vectorised loop that also
-  checks the rates, and only cells whose distance went negative are visited to place
-  events inside the sample, deal them to trials and apply the dead time. Exponentials
+  checks the rates, the cells whose distance went negative are listed branch-free, and
+  only those are visited to place events inside the sample, deal them to trials and
+  apply the dead time. Exponentials
   come from numpy's 256-layer ziggurat on an inline xoshiro256++ stream per cell
   (~3 ns each), seeded from one integer drawn from the caller's ``Generator``.
 * Leaky integrate-and-fire: the numpy path is one Python-level iteration per 0.1-ms step,
@@ -82,9 +83,12 @@ def run_over_cells(kernel: Callable[[int, int], T], n_cells: int, n_threads: int
 # Poisson with dead time
 # --------------------------------------------------------------------------------------
 
-# Cells swept together along the rows of the (n_samples, n_cells) rate array: their
-# running state (a few KB) stays in L1 while each row's slice is read once, front to back.
-POISSON_CELL_BLOCK = 256
+# Cells swept together along the rows of the (n_samples, n_cells) rate array: each row's
+# slice (16 KB) is read front to back and their distances to the next event (16 KB) stay
+# in L1. Measured at N = 10,000 (2,000 samples, 1 thread): the row sweep alone costs
+# 40 ms with blocks of 256 cells (short strided reads restart the prefetcher at every
+# row), 19 ms with 2,048, 15 ms with whole rows, 13 ms for numpy's sum of the array.
+POISSON_CELL_BLOCK = 2048
 # Largest float below 1: keeps a within-sample fraction strictly inside [0, 1).
 _BELOW_ONE = float(np.nextafter(1.0, 0.0))
 # SplitMix64 (Steele, Lea & Flood 2014): expands one 64-bit seed into xoshiro states.
@@ -184,6 +188,7 @@ def _poisson_events_into(
     cap = times.size
     n_ev = 0
     rem = np.empty(POISSON_CELL_BLOCK)  # distance to each cell's next drive event
+    hits = np.empty(POISSON_CELL_BLOCK, np.int64)  # cells with an event in this sample
     state = np.empty((POISSON_CELL_BLOCK, 4), np.uint64)
     last = np.empty((POISSON_CELL_BLOCK, n_trials))  # last kept spike of each train
     for c0 in range(c_lo, c_hi, POISSON_CELL_BLOCK):
@@ -210,10 +215,15 @@ def _poisson_events_into(
                 return 1, 0
             if hit == 0:
                 continue
+            # The hit cells' indices, listed branch-free (a test per cell would
+            # mispredict at each hit).
+            n_hit = 0
             for b in range(nb):
+                hits[n_hit] = b
+                n_hit += rem[b] < 0.0
+            for i in range(n_hit):
+                b = hits[i]
                 x = rem[b]
-                if x >= 0.0:
-                    continue
                 r = row[b]
                 width = r * scale / (1.0 - r * dead_time_s)
                 s0, s1, s2, s3 = state[b, 0], state[b, 1], state[b, 2], state[b, 3]
