@@ -528,7 +528,7 @@ def lif_trains(
     sampling the exact Gaussian bridge, and the per-step model run on them; the
     refinement stops as soon as the rest of the bridge passes the same test as a whole
     jump (a crossing in it has probability < e^-50), so only the steps near threshold
-    are drawn one by one (−23 % of the time at N = 1,000 on the benchmark's drive). Far
+    are drawn one by one (12–21 % less time at N = 1,000 on the benchmark's drive). Far
     below threshold most jumps are taken whole, so a neuron costs a fraction of a normal
     deviate per step.
     """
