@@ -77,6 +77,23 @@ def test_separable_dog_equals_the_dense_retina_weights():
     )
 
 
+def _batch_rates_of_hand_sweep(retina, pop, path, orientation_deg) -> np.ndarray:
+    """The live engine's hand sweep (a 4 x 0.5-deg slit through ``path``), rendered whole
+    and filtered in one call by the batch Circuit: mean rate per block.
+
+    Each block ends on the hand's position, and its first frame is the cross-fade halfway
+    from the previous block's last frame (the first block has nothing to glide from).
+    """
+    frames, prev = [], None
+    for x, y in path:
+        bar = Bar(orientation_deg=orientation_deg, x_deg=x, y_deg=y, length_deg=4.0,
+                  width_deg=0.5)  # fmt: skip
+        end = render_frames(bar, retina.grid, [0.0])[0]
+        frames += [end if prev is None else 0.5 * (prev + end), end]
+        prev = end
+    return Circuit(retina, pop).process(np.array(frames)).reshape(len(path), 2, -1).mean(axis=1)
+
+
 def test_engine_rates_equal_the_batch_circuit_for_a_hand_sweep():
     retina = Retina()
     pop = population_from_cells(
@@ -94,16 +111,7 @@ def test_engine_rates_equal_the_batch_circuit_for_a_hand_sweep():
         p = StimulusParams(x_deg=x, y_deg=y, orientation_deg=70.0)
         live.append(engine.step(p).rates_hz)
     engine.close()
-    # The same movie, rendered whole and filtered in one call by the batch Circuit: each
-    # block ends on the hand's position, and its first frame is the cross-fade halfway from
-    # the previous block's last frame (the first block has nothing to glide from).
-    frames, prev = [], None
-    for x, y in path:
-        bar = Bar(orientation_deg=70.0, x_deg=x, y_deg=y, length_deg=4.0, width_deg=0.5)
-        end = render_frames(bar, retina.grid, [0.0])[0]
-        frames += [end if prev is None else 0.5 * (prev + end), end]
-        prev = end
-    batch = Circuit(retina, pop).process(np.array(frames)).reshape(len(path), 2, -1).mean(axis=1)
+    batch = _batch_rates_of_hand_sweep(retina, pop, path, 70.0)
     assert batch.max() > 5.0  # the sweep drives the cells
     np.testing.assert_allclose(np.array(live), batch, rtol=1e-4, atol=1e-3)
 
@@ -250,12 +258,6 @@ def test_the_live_engine_runs_learned_cells_as_the_batch_circuit_does():
     live = [engine.step(StimulusParams(x_deg=x, y_deg=y, orientation_deg=ori)).rates_hz
             for x, y in path]  # fmt: skip
     engine.close()
-    frames, prev = [], None
-    for x, y in path:
-        bar = Bar(orientation_deg=ori, x_deg=x, y_deg=y, length_deg=4.0, width_deg=0.5)
-        end = render_frames(bar, retina.grid, [0.0])[0]
-        frames += [end if prev is None else 0.5 * (prev + end), end]
-        prev = end
-    batch = Circuit(retina, pop).process(np.array(frames)).reshape(len(path), 2, -1).mean(axis=1)
+    batch = _batch_rates_of_hand_sweep(retina, pop, path, ori)
     assert batch[:, 0].max() > pop.spontaneous_hz[0] + 5.0  # the sweep drives the first cell
     np.testing.assert_allclose(np.array(live), batch, rtol=1e-4, atol=1e-3)

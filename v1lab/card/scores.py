@@ -191,18 +191,25 @@ def compute_card_rows(
     return rows
 
 
+def _responsive_values(cells: dict[str, np.ndarray], name: str) -> np.ndarray:
+    """The property's finite values over the cells its pool counts as responsive."""
+    values = cells[name][_pool_mask(cells, _POOLS[name])]
+    return values[np.isfinite(values)]
+
+
 def _range_checks(cells: dict[str, np.ndarray], species: str) -> list[tuple[str, float, str]]:
-    """For the cat card: the share of the model's cells inside each published range."""
+    """For the cat card: the share of the model's cells inside each published range, and
+    at or above each published fraction's threshold."""
+    if species != "cat":
+        return []
     out = []
-    for name, low, high, source in CAT_RANGES if species == "cat" else ():
-        values = cells[name][_pool_mask(cells, _POOLS[name])]
-        values = values[np.isfinite(values)]
-        share = float(np.mean((values >= low) & (values <= high))) if len(values) else math.nan
+    for name, low, high, source in CAT_RANGES:
+        v = _responsive_values(cells, name)
+        share = float(np.mean((v >= low) & (v <= high))) if len(v) else math.nan
         out.append((f"cat: {name} within {low:g}–{high:g}", share, source))
-    for name, threshold, published, source in CAT_FRACTIONS if species == "cat" else ():
-        values = cells[name][_pool_mask(cells, _POOLS[name])]
-        values = values[np.isfinite(values)]
-        share = float(np.mean(values >= threshold)) if len(values) else math.nan
+    for name, threshold, published, source in CAT_FRACTIONS:
+        v = _responsive_values(cells, name)
+        share = float(np.mean(v >= threshold)) if len(v) else math.nan
         out.append((f"cat: {name} ≥ {threshold:g}", share, f"{source}: {published:.2f}"))
     return out
 

@@ -195,17 +195,17 @@ def make_image_weights(
 
 
 def _pooled_optimal_grating(
-    pool: np.ndarray, lgn_positions_deg: np.ndarray, pop: Population, block: slice
+    pool: np.ndarray, dx: np.ndarray, dy: np.ndarray, pop: Population, block: slice
 ) -> np.ndarray:
     """Pooled ``|cos|`` of each cell's optimal grating, in its classical pool, at peak drive.
 
     The grating ``cos(2π f u + φ)`` at the cell's preferred orientation and frequency,
-    with ``u`` measured across the bar from the RF centre. A simple cell's drive peaks
-    at ``φ`` = its own phase; a complex (or end-stopped, or direction-selective) cell's
-    drive is the same at every phase, so the pooled value is averaged over phase.
+    with ``u`` measured across the bar from the RF centre (``dx``, ``dy``: the LGN
+    positions relative to the block's RF centres, (n_positions, n_block)). A simple
+    cell's drive peaks at ``φ`` = its own phase; a complex (or end-stopped, or
+    direction-selective) cell's drive is the same at every phase, so the pooled value is
+    averaged over phase.
     """
-    dx = lgn_positions_deg[:, 0:1] - pop.x_deg[None, block]
-    dy = lgn_positions_deg[:, 1:2] - pop.y_deg[None, block]
     theta = np.deg2rad(pop.orientation_deg[None, block])
     cycles = pop.spatial_frequency_cpd[None, block] * (-dx * np.sin(theta) + dy * np.cos(theta))
     carrier = 2.0 * np.pi * cycles
@@ -458,6 +458,8 @@ class V1Layer:
         pooled_optimal = np.empty(len(pop))
         for j in range(0, len(pop), _GABOR_BLOCK):
             block = slice(j, j + _GABOR_BLOCK)
+            dx = lgn_positions_deg[:, 0:1] - pop.x_deg[None, block]
+            dy = lgn_positions_deg[:, 1:2] - pop.y_deg[None, block]
             # The envelope is the cell's Gabor without its carrier (frequency 0).
             g = gabor(
                 lgn_positions_deg[:, 0:1], lgn_positions_deg[:, 1:2],
@@ -466,14 +468,10 @@ class V1Layer:
                 phase_deg=0.0, sigma_across_deg=s_u[None, block], sigma_along_deg=s_v[None, block],
             )  # fmt: skip
             pool[:, block] = g / g.sum(axis=0, keepdims=True)
-            pooled_optimal[block] = _pooled_optimal_grating(
-                pool[:, block], lgn_positions_deg, pop, block
-            )
+            pooled_optimal[block] = _pooled_optimal_grating(pool[:, block], dx, dy, pop, block)
             # The extra-classical surround: a Gaussian SURROUND_SCALE times wider,
             # weighted by each cell's surround_strength, in the same matrix (one
             # product serves both).
-            dx = lgn_positions_deg[:, 0:1] - pop.x_deg[None, block]
-            dy = lgn_positions_deg[:, 1:2] - pop.y_deg[None, block]
             g = np.exp(-0.5 * (dx**2 + dy**2) / sigma_surround[None, block] ** 2)
             k_s = pop.surround_strength[None, block]
             pool[:, block] += k_s * g / g.sum(axis=0, keepdims=True)
