@@ -24,9 +24,14 @@ from v1lab.protocol import DEFAULT_PROTOCOL, load_protocol
 # Later the same day the resolved protocol stored in the NPZ gained population.species
 # (59095637…, the same 15153 spikes: the cat's population is drawn as before).
 # Then the model changed again (same issue): the exponent is drawn from U(1.5, 2.5)
-# instead of U(2, 3), and the classical pool's scale is computed exactly per cell.
-DEFAULT_RUN_SHA256 = "50da46ac04d566e612d14e38b67557215e3d7774b4b403556a4b4f7707a62467"
-DEFAULT_RUN_N_SPIKES = 15692
+# instead of U(2, 3), and the classical pool's scale is computed exactly per cell
+# (50da46ac…, 15692 spikes). Then (same issue): a simple cell's maintained discharge is
+# its resting drive through the response function, so hyperpolarisation silences it;
+# complex cells draw a phase-sensitive share (linear_weight); the cat's surround
+# suppression indices are drawn with Walker, Ohzawa & Freeman's (2000) share of
+# suppressed cells.
+DEFAULT_RUN_SHA256 = "a34c82c46878f871d843c001514bc43b31a97ae5f495d2514ad5516e05f5dba2"
+DEFAULT_RUN_N_SPIKES = 15540
 
 
 def npz_digest(path) -> str:

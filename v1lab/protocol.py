@@ -50,7 +50,7 @@ from v1lab.model.population import (
     make_population,
     population_from_cells,
 )
-from v1lab.model.retina import Retina
+from v1lab.model.retina import SPECIES_RETINA, Retina
 from v1lab.model.stimulus import STIMULUS_KINDS, make_stimulus
 
 __all__ = [
@@ -600,9 +600,13 @@ def parse_protocol(
     if not isinstance(description, str):
         raise ParameterError("description", description, "expected text")
     seed = check_int("seed", data.get("seed", 0), lo=0, hi=2**63 - 1)
-    retina = _section(Retina, data.get("retina"), "retina")
     population_data = _resolve_fields(_population_data(data.get("population")), base_dir)
     population = _section(PopulationSpec, population_data, "population")
+    retina_data = data.get("retina")
+    if retina_data is None or isinstance(retina_data, Mapping):
+        # The species sets the eye's scale; the protocol's own values win.
+        retina_data = {**SPECIES_RETINA[population.species], **(retina_data or {})}
+    retina = _section(Retina, retina_data, "retina")
     spiking = _section(SpikingSpec, data.get("spiking"), "spiking")
     trials = _section(TrialsSpec, data.get("trials"), "trials")
     stimuli_data = data.get("stimuli")

@@ -131,3 +131,34 @@ def test_each_species_draws_its_own_mix_of_cell_types():
         {"name": "p", "population": {"species": "macaque"}, "stimuli": [{"kind": "full_field"}]}
     ).population
     assert "end_stopped" not in spec.type_fractions
+
+
+def test_each_species_draws_its_own_share_of_surround_suppressed_cells():
+    # Walker, Ohzawa & Freeman (2000): 153 of 271 cat cells suppressed by >= 10 %;
+    # Cavanaugh, Bair & Movshon (2002a): the macaque's histogram, ~83 % at or above 0.1
+    # (all but half its first bin). Tolerance: 4 binomial SEs at n = 20,000.
+    from v1lab.model.population import (
+        CAT_SUPPRESSED_FRACTION,
+        SUPPRESSION_INDEX_COUNTS,
+        draw_suppression_index,
+    )
+
+    n = 20_000
+    macaque_share = 1 - 0.5 * SUPPRESSION_INDEX_COUNTS[0] / SUPPRESSION_INDEX_COUNTS.sum()
+    for species, p in (("cat", CAT_SUPPRESSED_FRACTION), ("macaque", macaque_share)):
+        si = draw_suppression_index(n, np.random.default_rng(3), species=species)
+        assert np.mean(si >= 0.1) == pytest.approx(p, abs=4 * np.sqrt(p * (1 - p) / n))
+        assert si.min() >= 0 and si.max() <= 0.95
+
+
+def test_only_complex_cells_draw_a_linear_weight_and_it_spans_its_range():
+    from v1lab.model.population import LINEAR_WEIGHT_RANGE
+
+    pop = make_population(4000, np.random.default_rng(5))
+    complex_ = pop.cell_type == "complex"
+    assert np.all(pop.linear_weight[~complex_] == 0)
+    w = pop.linear_weight[complex_]
+    lo, hi = LINEAR_WEIGHT_RANGE
+    assert w.min() >= lo and w.max() <= hi
+    # Uniform: KS against U(lo, hi) at the 1 % level.
+    assert stats.kstest(w, "uniform", args=(lo, hi - lo)).pvalue > 0.01

@@ -294,10 +294,17 @@ def _orientation(g: GratingResponses, out: dict[str, np.ndarray]) -> None:
         out["orientation_bandwidth"][c] = compute_orientation_bandwidth(ori_values, curve)
         out["hwhh_deg"][c] = compute_von_mises_fit(ori_values, curve).hwhh_deg
         best = _best(g.dc[c])
-        out["modulation_ratio"][c] = g.f1[c][best] / g.dc[c][best]
-        out["fano_factor"][c] = g.count_var[c][best] / g.count_mean[c][best]
+        # A cell silent at its best grating (a simple cell held below its maintained
+        # discharge everywhere the battery looked) has neither ratio.
+        out["modulation_ratio"][c] = _ratio(g.f1[c][best], g.dc[c][best])
+        out["fano_factor"][c] = _ratio(g.count_var[c][best], g.count_mean[c][best])
         out["responsive_orientation"][c] = g.dc[c][best] > g.baseline[c] + RESPONSE_THRESHOLD_HZ
     out["spontaneous_hz"][:] = g.baseline
+
+
+def _ratio(num: float, den: float) -> float:
+    """``num / den``, NaN when ``den`` is 0."""
+    return float(num) / float(den) if den != 0 else math.nan
 
 
 def _components(g: GratingResponses) -> np.ndarray:

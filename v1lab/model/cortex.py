@@ -15,6 +15,9 @@ Cell types, and what each reproduces
     The energy model (Adelson & Bergen 1985): the sum of squares of two simple
     subunits in spatial quadrature, so the cell responds to a correct slit anywhere in
     its field without ON/OFF subregions (Hubel & Wiesel 1962; Movshon et al. 1978).
+    A share ``linear_weight`` of it is phase-sensitive instead (the first subunit,
+    half-wave rectified), so simple and complex cells are the ends of a continuum whose
+    spike F1/F0 is bimodal with overlap (Mechler & Ringach 2002; Priebe et al. 2004).
 ``ds_simple``
     A space–time inseparable RF: an even subunit fed by non-lagged LGN cells plus a
     quadrature (odd) subunit fed by lagged cells (Saul & Humphrey 1990; DeAngelis,
@@ -27,14 +30,28 @@ Cell types, and what each reproduces
     1987).
 
 Response nonlinearity (Heeger 1992; Albrecht & Hamilton 1982; Carandini & Heeger 2012)
-    ``R = r_spont + r_max · D^n / (c50^n + N^n)``: an expansive power law of the
-    rectified drive ``D`` divided by an untuned normalisation signal ``N``: the same
-    rectified push–pull LGN signals, summed linearly under the RF's own envelope (no
-    carrier, so every orientation counts alike; linear, so ``N`` grows with a small
-    stimulus's area as ``D`` does). For the optimal grating ``N ≈ D``, so
-    the contrast response is a saturating Naka–Rushton curve; and because ``N`` is
-    the same for every orientation, the tuning curve only scales with contrast — its
-    width does not change (Sclar & Freeman 1982).
+    ``R = r_max · [S + b]₊^n / (c50^n + N^n)``: an expansive power law of the drive
+    ``S`` divided by an untuned normalisation signal ``N``: the same rectified
+    push–pull LGN signals, summed linearly under the RF's own envelope (no carrier, so
+    every orientation counts alike; linear, so ``N`` grows with a small stimulus's area
+    as ``S`` does). For the optimal grating ``N ≈ S``, so the contrast response is a
+    saturating Naka–Rushton curve; and because ``N`` is the same for every
+    orientation, the tuning curve only scales with contrast — its width does not change
+    (Sclar & Freeman 1982).
+
+Spontaneous firing (Carandini & Ferster 2000; Hubel & Wiesel 1959)
+    In simple cells ``S`` is the signed sum of the RF (the membrane potential's
+    stimulus-driven part) and ``b = c50 · (r_spont / r_max)^{1/n}`` its resting value:
+    the same power law of the potential above threshold then gives the maintained
+    discharge at rest, and a stimulus that hyperpolarises the cell — light in an OFF
+    subregion, the null half-cycle of a grating — silences it: Hubel & Wiesel (1959)
+    heard light on an inhibitory region stop a cell's maintained firing, and Carandini
+    & Ferster (2000) measured the firing rate as a power law of the potential above
+    threshold, the potential moving both ways about rest. So a light and a dark spot at
+    one place move the rate in opposite directions, and the ON and OFF spot maps are
+    anticorrelated inside the field, not only disjoint. In the energy-model cells (complex,
+    end-stopped) the drive is a sum of squares with no hyperpolarising direction, so
+    their maintained discharge is added: ``R = r_spont + r_max · S^n / (c50^n + N^n)``.
 
 Extra-classical surround (Cavanaugh, Bair & Movshon 2002a; Sceniak et al. 1999)
     The normalisation signal also pools a wide region around the RF,
@@ -485,10 +502,17 @@ class V1Layer:
         self.pool = flush_tiny(pool * scale[None, :]).astype(np.float32)
 
         self._r_max = pop.r_max_hz.astype(np.float32)
-        self._spont = pop.spontaneous_hz.astype(np.float32)
         self._n = pop.exponent.astype(np.float32)
         self._c50n = (pop.c50**pop.exponent).astype(np.float32)
+        # Simple cells: the maintained discharge is the resting drive b through the
+        # response function (R = r_spont at rest, where N = 0); energy cells: added.
+        signed = np.isin(pop.cell_type, ("simple", "ds_simple"))
+        self._signed = signed
+        rest = pop.c50 * (pop.spontaneous_hz / pop.r_max_hz) ** (1.0 / pop.exponent)
+        self._rest = np.where(signed, rest, 0.0).astype(np.float32)
+        self._spont = np.where(signed, 0.0, pop.spontaneous_hz).astype(np.float32)
         self._end_k = pop.end_inhibition.astype(np.float32)
+        self._linear = pop.linear_weight.astype(np.float32)
 
     @property
     def n_subunits(self) -> int:
@@ -528,14 +552,25 @@ class V1Layer:
 
     def compute_drive(self, lgn: np.ndarray) -> np.ndarray:
         """Rectified drive ``D`` (n_frames, n_cells) from the LGN channels."""
+        return np.maximum(self._signed_drive(lgn), 0.0)
+
+    def _signed_drive(self, lgn: np.ndarray) -> np.ndarray:
+        """Drive ``S``: signed for simple cells, rectified for the energy cells."""
         s = self._subunit_responses(lgn)
         drive = np.empty((s.shape[0], len(self.population)), dtype=np.float32)
         for kind, cols in self._compact_groups.items():
             cells = self._group_cells[kind]
             if kind in ("simple", "ds_simple"):
-                d = np.maximum(s[:, cols].sum(axis=2), 0.0)
+                d = s[:, cols].sum(axis=2)
             elif kind == "complex":
-                d = np.sqrt((s[:, cols] ** 2).sum(axis=2))
+                # Energy plus a phase-sensitive share m of the first subunit, half-wave
+                # rectified: m = 0 is the energy model, m = 1 a simple cell; the peak
+                # for the optimal grating is the same for every m.
+                m = self._linear[cells]
+                own = s[:, cols[:, 0]]
+                d = np.sqrt(
+                    (1.0 - m) * (own**2 + s[:, cols[:, 1]] ** 2) + m * np.maximum(own, 0.0) ** 2
+                )
             else:
                 energy = np.sqrt(s[:, cols[:, 0::2]] ** 2 + s[:, cols[:, 1::2]] ** 2)
                 d = np.maximum(
@@ -557,8 +592,8 @@ class V1Layer:
 
     def process(self, lgn: np.ndarray) -> np.ndarray:
         """Firing rates (spikes/s), shape (n_frames, n_cells), float32, from LGN channels."""
-        drive = self.compute_drive(lgn)
+        drive = self._signed_drive(lgn)
         norm = self.compute_normalisation(lgn)
-        num = np.power(drive, self._n)
+        num = np.power(np.maximum(drive + self._rest, 0.0), self._n)
         den = self._c50n + np.power(norm, self._n)
         return self._spont + self._r_max * num / den

@@ -28,9 +28,11 @@ from v1lab.model.distributions import (
 )
 
 __all__ = [
+    "CAT_SUPPRESSED_FRACTION",
     "CELL_TYPES",
     "DEFAULT_TYPE_FRACTIONS",
     "DRAWN_MAX_RATE_HZ",
+    "LINEAR_WEIGHT_RANGE",
     "MACAQUE_TYPE_FRACTIONS",
     "MAX_SURROUND_STRENGTH",
     "NON_COLUMNS",
@@ -96,7 +98,23 @@ _COLUMN_RANGES: dict[str, tuple[float, float]] = {
     "c50": (0.01, 1.0),
     "end_inhibition": (0.0, 3.0),
     "surround_strength": (0.0, MAX_SURROUND_STRENGTH),
+    "linear_weight": (0.0, 1.0),
 }
+
+#: Range of a drawn complex cell's ``linear_weight``: the share of its drive that is
+#: phase-sensitive (its first subunit, half-wave rectified) rather than phase-invariant
+#: energy. Mechler & Ringach (2002, Vision Res 42:1017) showed that the bimodal
+#: distribution of spike F1/F0 follows from a spike threshold acting on a *unimodal*
+#: distribution of membrane-potential modulation, and Priebe, Mechler, Carandini &
+#: Ferster (2004, Nat Neurosci 7:1113) measured complex cells' potentials modulated to
+#: varying degrees, so simple and complex cells are the two ends of a continuum; Mata &
+#: Ringach (2005, J Neurophysiol 93:919) found the overlap of ON and OFF subregions
+#: falling continuously as F1/F0 rises. No published histogram of this weight exists:
+#: the uniform draw over the whole range is an assumption. For the default cell it
+#: spans F1/F0 from 0 (weight 0) through 1.06 (0.9) to 1.48 (1; a simple cell: 1.68),
+#: so the drawn complex cells fill the dip of Skottun et al.'s (1991) bimodal
+#: distribution and overlap the simple cells' mode, as real cells do.
+LINEAR_WEIGHT_RANGE = (0.0, 1.0)
 
 #: Width of the surround's Gaussian pool relative to the centre's. Cavanaugh, Bair &
 #: Movshon (2002a, J Neurophysiol 88:2530) found surrounds a few times the size of the
@@ -141,14 +159,39 @@ def surround_strength_for_index(
     return np.clip(k_s, 0.0, MAX_SURROUND_STRENGTH)
 
 
-def draw_suppression_index(n_cells: int, rng: np.random.Generator) -> np.ndarray:
-    """Suppression indices drawn from Cavanaugh et al.'s (2002a) histogram.
+#: Cat area 17: 153 of 271 cells suppressed by at least 10 % by a surround grating
+#: (Walker, Ohzawa & Freeman 2000, Vis Neurosci 17:369, abstract).
+CAT_SUPPRESSED_FRACTION = 153.0 / 271.0
 
-    A bin is chosen in proportion to its count, then a value uniformly within it
-    (:func:`~v1lab.model.distributions.draw_from_histogram`).
+
+def draw_suppression_index(
+    n_cells: int, rng: np.random.Generator, *, species: str = "macaque"
+) -> np.ndarray:
+    """Suppression indices drawn from the published distribution of the species.
+
+    Macaque: Cavanaugh et al.'s (2002a) histogram, a bin in proportion to its count and
+    a value uniformly within it (:func:`~v1lab.model.distributions.draw_from_histogram`).
+    Cat: no cat histogram was found, but Walker, Ohzawa & Freeman (2000) counted the
+    cells a surround suppresses by at least 10 % (:data:`CAT_SUPPRESSED_FRACTION`, far
+    fewer than the macaque's 148 of 190): so a cell is suppressed with that probability,
+    its index then drawn from Cavanaugh's histogram above 0.1 (half the first bin's
+    count, as the draw is uniform within a bin), else uniformly below 0.1.
+
+    Examples
+    --------
+    >>> si = draw_suppression_index(20000, np.random.default_rng(0), species="cat")
+    >>> round(float(np.mean(si >= 0.1)), 2)
+    0.56
     """
-    drawn = draw_from_histogram(SUPPRESSION_INDEX_BINS, SUPPRESSION_INDEX_COUNTS, n_cells, rng)
-    return np.minimum(drawn, 0.95)
+    check_choice("species", species, SPECIES)
+    if species == "macaque":
+        drawn = draw_from_histogram(SUPPRESSION_INDEX_BINS, SUPPRESSION_INDEX_COUNTS, n_cells, rng)
+        return np.minimum(drawn, 0.95)
+    suppressed = rng.random(n_cells) < CAT_SUPPRESSED_FRACTION
+    edges = np.concatenate([[0.1], SUPPRESSION_INDEX_BINS[1:]])
+    counts = np.concatenate([[SUPPRESSION_INDEX_COUNTS[0] / 2.0], SUPPRESSION_INDEX_COUNTS[1:]])
+    strong = np.minimum(draw_from_histogram(edges, counts, n_cells, rng), 0.95)
+    return np.where(suppressed, strong, rng.uniform(0.0, 0.1, n_cells))
 
 
 @dataclass(frozen=True)
@@ -174,6 +217,9 @@ class Population:
         Response nonlinearity.
     end_inhibition : ndarray
         Strength of the end zones (end-stopped cells; 0 otherwise).
+    linear_weight : ndarray
+        Complex cells: the phase-sensitive share of the drive (0 = pure energy model;
+        :data:`LINEAR_WEIGHT_RANGE`); 0 for other types, where it is not used.
     surround_strength : ndarray
         Weight ``k_s`` of the extra-classical surround in the normalisation signal
         (0: no surround suppression). ``None`` means 0 for every cell.
@@ -202,6 +248,7 @@ class Population:
     c50: np.ndarray
     end_inhibition: np.ndarray
     surround_strength: np.ndarray | None = None
+    linear_weight: np.ndarray | None = None
     # --- learned receptive fields (issue 15, v1lab.model.learned) ---
     field_index: np.ndarray | None = None
     rf_images: np.ndarray | None = dataclass_field(default=None, compare=False, repr=False)
@@ -212,6 +259,8 @@ class Population:
         n = len(self.cell_type)
         if self.surround_strength is None:
             object.__setattr__(self, "surround_strength", np.zeros(n))
+        if self.linear_weight is None:
+            object.__setattr__(self, "linear_weight", np.zeros(n))
         if self.field_index is None:  # learned RFs (issue 15): -1 = a Gabor RF
             object.__setattr__(self, "field_index", np.full(n, -1))
         for f in fields(self):
@@ -322,8 +371,13 @@ def make_population(
       ``end_stopped``: the two end zones together balance the centre, so a slit much
       longer than the RF silences the cell (Hubel & Wiesel 1965);
     * ``surround_strength`` from a suppression index drawn from Cavanaugh, Bair &
-      Movshon's (2002a) distribution (:func:`draw_suppression_index`,
-      :func:`surround_strength_for_index`).
+      Movshon's (2002a) distribution (macaque) or with Walker, Ohzawa & Freeman's
+      (2000) share of suppressed cells (cat) (:func:`draw_suppression_index`,
+      :func:`surround_strength_for_index`);
+    * ``linear_weight`` ~ U(0, 1) for complex cells: the phase-sensitive share of
+      the drive, a continuum from the energy model towards a simple cell (Mechler &
+      Ringach 2002; Priebe et al. 2004; :data:`LINEAR_WEIGHT_RANGE` says what is
+      assumed).
 
     Examples
     --------
@@ -367,8 +421,12 @@ def make_population(
     columns["c50"] = rng.uniform(0.1, 0.3, n_cells)
     columns["end_inhibition"] = np.where(types == "end_stopped", 0.5, 0.0)
     # Drawn last, so the columns above are those of earlier versions for the same seed.
-    suppression = draw_suppression_index(n_cells, rng)
+    suppression = draw_suppression_index(n_cells, rng, species=species)
     columns["surround_strength"] = surround_strength_for_index(suppression, columns["exponent"])
+    # Drawn after the surround, so the columns above are those of earlier versions.
+    columns["linear_weight"] = np.where(
+        types == "complex", rng.uniform(*LINEAR_WEIGHT_RANGE, n_cells), 0.0
+    )
     return Population(**columns)
 
 
@@ -390,6 +448,8 @@ _CELL_DEFAULTS: dict[str, float] = {
     "c50": 0.2,
     # The median drawn surround: a suppression index of about 0.33 at exponent 2.
     "surround_strength": float(surround_strength_for_index(0.33, 2.0)),
+    # A listed complex cell is the pure energy model unless it says otherwise.
+    "linear_weight": 0.0,
 }
 
 

@@ -44,6 +44,7 @@ from v1lab._validate import ParameterError, check_number
 from v1lab.model.stimulus import RetinaGrid
 
 __all__ = [
+    "SPECIES_RETINA",
     "Retina",
     "RetinaFilter",
     "compute_dog_gain",
@@ -161,6 +162,31 @@ def _lattice_half_width(extent_deg: float, spacing_deg: float) -> int:
     if math.isfinite(ratio):
         return math.floor(ratio + 1e-9)
     return math.floor(Fraction(extent_deg) / 2 / Fraction(spacing_deg))  # beyond float range
+
+
+#: Each species' eye, as the retina fields that differ from :class:`Retina`'s defaults
+#: (the cat's: area-17 cells near the area centralis prefer 0.3–3 c/deg, Movshon,
+#: Thompson & Tolhurst 1978, and a centre SD of 0.15° passes them). Macaque V1 prefers
+#: 2–4 c/deg and up to 16 (De Valois, Albrecht & Thorell 1982), which the cat's mosaic
+#: (centre SD 0.15°, spacing 0.2°, 8 pixels/deg) all but filters out: its centre passes
+#: 6 % of the contrast at 2.5 c/deg. Croner & Kaplan (1995) measured parvocellular
+#: centre radii of about 0.03–0.05° within 5° of the fovea, so the macaque's eye is the
+#: cat's scaled four times finer (centre SD 0.0375°, radius 0.053°; spacing 0.05°,
+#: Nyquist 10 c/deg; 32 pixels/deg), which passes 64 % at 4 c/deg and 17 % at 8, on a
+#: 5° screen with a 3° mosaic: four times the cat's pixels and LGN cells. A protocol's
+#: own ``[retina]`` values override these; the population card scales the retina per
+#: spatial-frequency band instead (:func:`v1lab.card.population.scale_retina_section`).
+SPECIES_RETINA: dict[str, dict[str, float]] = {
+    "cat": {},
+    "macaque": {
+        "extent_deg": 5.0,
+        "pixels_per_deg": 32.0,
+        "lgn_extent_deg": 3.0,
+        "lgn_spacing_deg": 0.05,
+        "center_sigma_deg": 0.0375,
+        "surround_sigma_deg": 0.15,
+    },
+}
 
 
 def count_lgn_positions(extent_deg: float, spacing_deg: float) -> int:
