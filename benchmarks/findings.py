@@ -144,7 +144,7 @@ def report_slits(args: argparse.Namespace) -> None:
 
 def report_spots(args: argparse.Namespace) -> None:
     for radius, step in ((0.15, 0.3), (0.25, 0.4)):
-        corr, diffuse, cx_corr = [], [], []
+        corr, diffuse, cx_corr, best = [], [], [], []
         for seed in args.seeds:
             m = check_spots(seed, args.cells, radius, step)
             simple = np.isin(m["cell_type"], SIMPLE_LIKE)
@@ -152,11 +152,14 @@ def report_spots(args: argparse.Namespace) -> None:
             corr.append(m["on_off_corr"][simple & responsive])
             diffuse.append(m["diffuse_ratio"][simple & responsive])
             cx_corr.append(m["on_off_corr"][~simple & responsive])
-        corr, diffuse, cx_corr = (np.concatenate(x) for x in (corr, diffuse, cx_corr))
+            best.append(m["spot_peak_hz"][simple])
+        corr, diffuse, cx_corr, best = (np.concatenate(x) for x in (corr, diffuse, cx_corr, best))
         print(f"spots r={radius} step={step}: ON-OFF r < 0 for {np.mean(corr < 0):.0%} of "
               f"{corr.size} responsive simple cells (target >= 80 %); complex r > 0 for "
               f"{np.mean(cx_corr > 0):.0%} of {cx_corr.size}; diffuse/best spot < 0.2 for "
-              f"{np.mean(diffuse < 0.2):.0%} (median {np.nanmedian(diffuse):.2f})")  # fmt: skip
+              f"{np.mean(diffuse < 0.2):.0%} (median {np.nanmedian(diffuse):.2f}); best spot "
+              f"above spontaneous, all {best.size} simple cells: median {np.median(best):.1f}, "
+              f"quartiles {np.percentile(best, 25):.1f}-{np.percentile(best, 75):.1f} spikes/s")  # fmt: skip
 
 
 def report_contrast(args: argparse.Namespace) -> None:

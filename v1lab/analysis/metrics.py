@@ -78,7 +78,8 @@ def compute_metrics(recording: Any) -> dict[str, np.ndarray]:
         step), ``hwhh_deg`` and ``bandwidth_deg`` are NaN and ``hwhh_below_deg`` holds
         that limit (NaN elsewhere): the cell's HWHH is below it.
     gratings
-        ``f1_f0`` at the preferred grating; ``spatial_frequency_measured_cpd`` and
+        ``f1_f0`` at the preferred grating, beside the ground-truth ``linear_weight``
+        (a complex cell's phase-sensitive share); ``spatial_frequency_measured_cpd`` and
         ``temporal_frequency_measured_hz`` when ≥ 3 values were shown.
     contrast series (≥ 3 contrasts)
         ``c50_measured``, ``nr_exponent``, ``nr_r_max_hz``, ``nr_r2`` (Naka–Rushton on
@@ -167,6 +168,7 @@ def compute_metrics(recording: Any) -> dict[str, np.ndarray]:
         with np.errstate(invalid="ignore", divide="ignore"):
             ratio = np.where(f0[pref, cols] > 0, f1[pref, cols] / f0[pref, cols], np.nan)
         _fill(out, "f1_f0", ratio)
+        _fill(out, "linear_weight", pop.linear_weight)
         for along, name, flag in (
             ("spatial_frequency_cpd", "spatial_frequency_measured_cpd", design.sf_tuning),
             ("temporal_frequency_hz", "temporal_frequency_measured_hz", design.tf_tuning),
