@@ -446,7 +446,9 @@ _CELL_DEFAULTS: dict[str, float] = {
     "spontaneous_hz": 1.0,
     "exponent": 2.0,
     "c50": 0.2,
-    # The median drawn surround: a suppression index of about 0.33 at exponent 2.
+    # Cavanaugh et al.'s (2002a) median suppression index, about 0.33, at exponent 2:
+    # the macaque's median drawn surround. The cat's drawn median is weaker (Walker,
+    # Ohzawa & Freeman 2000: 44 % of cells suppressed by < 10 %).
     "surround_strength": float(surround_strength_for_index(0.33, 2.0)),
     # A listed complex cell is the pure energy model unless it says otherwise.
     "linear_weight": 0.0,
