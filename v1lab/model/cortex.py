@@ -507,7 +507,6 @@ class V1Layer:
         # Simple cells: the maintained discharge is the resting drive b through the
         # response function (R = r_spont at rest, where N = 0); energy cells: added.
         signed = np.isin(pop.cell_type, ("simple", "ds_simple"))
-        self._signed = signed
         rest = pop.c50 * (pop.spontaneous_hz / pop.r_max_hz) ** (1.0 / pop.exponent)
         self._rest = np.where(signed, rest, 0.0).astype(np.float32)
         self._spont = np.where(signed, 0.0, pop.spontaneous_hz).astype(np.float32)
