@@ -427,7 +427,7 @@ def run_protocol(protocol: Protocol, *, progress: ProgressFn | None = None) -> R
     rng_pop, rng_sched, rng_lead = (
         np.random.default_rng(s) for s in (seq_pop, seq_sched, seq_lead)
     )
-    population = protocol.population.make(rng_pop)
+    population = protocol.population.make(rng_pop, lgn_spacing_deg=protocol.retina.lgn_spacing_deg)
     circuit = Circuit(protocol.retina, population)
     schedule = make_schedule(protocol, rng_sched)
     n_frames = np.array([round(c.duration_s * fs) for c in conditions])

@@ -240,8 +240,11 @@ class PopulationSpec:
             return float(np.max(pop.r_max_hz + pop.spontaneous_hz))
         return DRAWN_MAX_RATE_HZ
 
-    def make(self, rng: np.random.Generator) -> Population:
-        """Build the population (explicit cells when listed, else drawn with ``rng``)."""
+    def make(self, rng: np.random.Generator, *, lgn_spacing_deg: float | None = None) -> Population:
+        """Build the population (explicit cells when listed, else drawn with ``rng``).
+
+        ``lgn_spacing_deg``: drawn cells are those a mosaic of this spacing resolves
+        (see :func:`v1lab.model.population.make_population`)."""
         if self.source == "learned":
             return self._make_learned(rng)
         if self.cells:
@@ -260,6 +263,7 @@ class PopulationSpec:
                 rf_scatter_deg=self.rf_scatter_deg,
                 spatial_frequency_cpd=self.spatial_frequency_cpd,
                 species=self.species,
+                lgn_spacing_deg=lgn_spacing_deg,
             )
         return make_population(
             self.n_cells,
@@ -269,6 +273,7 @@ class PopulationSpec:
             rf_scatter_deg=self.rf_scatter_deg,
             spatial_frequency_cpd=self.spatial_frequency_cpd,
             species=self.species,
+            lgn_spacing_deg=lgn_spacing_deg,
         )
 
 

@@ -47,7 +47,9 @@ def make_live_config(
             dead_time_s=dead_time, gain_sd=spiking.gain_sd,
         )  # fmt: skip
     seq_pop = np.random.SeedSequence(seed).spawn(4)[0]  # as v1lab.experiment.run_protocol
-    full = protocol.population.make(np.random.default_rng(seq_pop))
+    full = protocol.population.make(
+        np.random.default_rng(seq_pop), lgn_spacing_deg=protocol.retina.lgn_spacing_deg
+    )
     n = len(full)
     if cell is None:
         cell = int(np.argmin(np.hypot(full.x_deg, full.y_deg)))

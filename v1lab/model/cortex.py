@@ -77,10 +77,18 @@ import numpy as np
 
 from v1lab._validate import ParameterError
 from v1lab.model.population import CELL_TYPES, SURROUND_SCALE, Population
-from v1lab.model.retina import Retina, compute_dog_gain, compute_kernel_response, flush_tiny
+from v1lab.model.retina import (
+    RESOLVABLE_NYQUIST_FRACTION,
+    Retina,
+    compute_dog_gain,
+    compute_kernel_response,
+    compute_resolvable,
+    flush_tiny,
+)
 
 __all__ = [
     "V1Layer",
+    "compute_peak_gain_excess",
     "gabor",
     "make_gabor_weights",
     "make_image_weights",
@@ -172,6 +180,65 @@ def gabor(
     return envelope * carrier
 
 
+#: Frequencies searched for a subunit's best grating, in octaves about its carrier's.
+_PEAK_SEARCH_OCTAVES = np.linspace(-4.0, 1.0, 81)  # 1/16-octave steps; 0 is included
+
+
+def compute_peak_gain_excess(
+    spatial_frequency_cpd: Any,
+    sigma_across_deg: Any,
+    phase_deg: Any,
+    *,
+    center_sigma_deg: float,
+    surround_sigma_deg: float,
+    surround_weight: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """How much more strongly a Gabor subunit seen through the LGN answers its best grating.
+
+    A subunit's response to a grating of frequency ``ν`` at its orientation is its
+    Gabor's spectrum there times the LGN's DoG gain (Enroth-Cugell & Robson 1966):
+    ``|e^{iφ} ĝ(ν − f) + e^{−iφ} ĝ(ν + f)| · DoG(ν)`` with ``ĝ(x) = exp(−2π²σ_u²x²)``.
+    Where the DoG falls steeply above ``f`` and the envelope is narrow (``nx`` small: a
+    broad spectrum), that product peaks well below the carrier ``f``: the cell's measured
+    optimal frequency is lower than its carrier and its response there is larger. The
+    drive is normalised at that peak, so no grating drives a cell beyond its optimum
+    (measured before this: a macaque complex cell of nx 0.2 at 7.5 c/deg through the
+    species' eye fired 500 spikes/s, ten times its r_max, to a thin bar).
+
+    Returns
+    -------
+    excess : ndarray
+        Peak response over the response at ``f`` (≥ 1).
+    peak_cpd : ndarray
+        The frequency of the peak.
+
+    Examples
+    --------
+    >>> excess, peak = compute_peak_gain_excess(0.8, 0.45, 0.0, center_sigma_deg=0.15,
+    ...     surround_sigma_deg=0.6, surround_weight=0.55)
+    >>> bool(1.0 <= excess[0] < 1.1), bool(peak[0] <= 0.8)
+    (True, True)
+    """
+    f = np.atleast_1d(np.asarray(spatial_frequency_cpd, dtype=float))[:, None]
+    sigma = np.atleast_1d(np.asarray(sigma_across_deg, dtype=float))[:, None]
+    phase = np.deg2rad(np.atleast_1d(np.asarray(phase_deg, dtype=float)))[:, None]
+    nu = f * 2.0 ** _PEAK_SEARCH_OCTAVES[None, :]
+    k = -2.0 * np.pi**2 * sigma**2
+    spectrum = np.abs(
+        np.exp(1j * phase) * np.exp(k * (nu - f) ** 2)
+        + np.exp(-1j * phase) * np.exp(k * (nu + f) ** 2)
+    )
+    dog = compute_dog_gain(
+        nu, center_sigma_deg=center_sigma_deg, surround_sigma_deg=surround_sigma_deg,
+        surround_weight=surround_weight,
+    )  # fmt: skip
+    response = spectrum * dog
+    at_f = response[:, int(np.flatnonzero(_PEAK_SEARCH_OCTAVES == 0.0)[0])]
+    best = np.argmax(response, axis=1)
+    rows = np.arange(response.shape[0])
+    return response[rows, best] / at_f, nu[rows, best]
+
+
 def make_image_weights(
     positions_deg: np.ndarray,
     images: np.ndarray,
@@ -212,19 +279,25 @@ def make_image_weights(
 
 
 def _pooled_optimal_grating(
-    pool: np.ndarray, dx: np.ndarray, dy: np.ndarray, pop: Population, block: slice
+    pool: np.ndarray,
+    dx: np.ndarray,
+    dy: np.ndarray,
+    pop: Population,
+    block: slice,
+    frequency_cpd: np.ndarray,
 ) -> np.ndarray:
     """Pooled ``|cos|`` of each cell's optimal grating, in its classical pool, at peak drive.
 
-    The grating ``cos(2π f u + φ)`` at the cell's preferred orientation and frequency,
-    with ``u`` measured across the bar from the RF centre (``dx``, ``dy``: the LGN
+    The grating ``cos(2π f u + φ)`` at the cell's preferred orientation and at
+    ``frequency_cpd`` (its best grating through the LGN), with ``u`` measured across the
+    bar from the RF centre (``dx``, ``dy``: the LGN
     positions relative to the block's RF centres, (n_positions, n_block)). A simple
     cell's drive peaks at ``φ`` = its own phase; a complex (or end-stopped, or
     direction-selective) cell's drive is the same at every phase, so the pooled value is
     averaged over phase.
     """
     theta = np.deg2rad(pop.orientation_deg[None, block])
-    cycles = pop.spatial_frequency_cpd[None, block] * (-dx * np.sin(theta) + dy * np.cos(theta))
+    cycles = frequency_cpd[None, block] * (-dx * np.sin(theta) + dy * np.cos(theta))
     carrier = 2.0 * np.pi * cycles
     own_phase = np.deg2rad(pop.phase_deg[None, block])
     own = (pool * np.abs(np.cos(carrier + own_phase))).sum(axis=0)
@@ -414,6 +487,21 @@ class V1Layer:
                 float(pop.spatial_frequency_cpd[bad]),
                 "expected a frequency the LGN passes (its DoG gain there is not positive)",
             )
+        if rf_images is None:
+            fits = compute_resolvable(
+                pop.spatial_frequency_cpd, pop.nx, lgn_spacing_deg=retina.lgn_spacing_deg
+            )
+            if not np.all(fits):
+                bad = int(np.flatnonzero(~fits)[0])
+                f, spacing = float(pop.spatial_frequency_cpd[bad]), retina.lgn_spacing_deg
+                raise ParameterError(
+                    f"cells[{bad}]",
+                    f"spatial_frequency_cpd = {f:g}, nx = {float(pop.nx[bad]):g}",
+                    f"a field the LGN mosaic (spacing {spacing:g} deg) resolves: at most "
+                    f"{RESOLVABLE_NYQUIST_FRACTION * 0.5 / spacing:.3g} c/deg and an envelope SD "
+                    f"nx / f of at least {spacing:g} deg; a finer [retina] "
+                    "(lgn_spacing_deg, center_sigma_deg) records it",
+                )
         # Unit response to the subunit's optimal grating of contrast 1 through the DoG
         # (in column blocks, as make_gabor_weights, for the cache).
         response = np.empty(len(cell), dtype=complex)
@@ -439,7 +527,23 @@ class V1Layer:
         # frequency, so ``c50`` is the semi-saturation contrast that Albrecht & Hamilton
         # (1982) measured with drifting gratings, not a contrast scaled down by the LGN's
         # temporal gain.
-        rf_weights = rf_weights * (np.asarray(subs.gain) / (optimal * h_fast))[None, :]
+        # ... and no grating drives it beyond 1: where the LGN's DoG makes the cell answer
+        # another frequency more strongly than its carrier's, the drive is normalised at
+        # that peak (compute_peak_gain_excess), the cell's measured optimum.
+        # Explicit (learned) fields are calibrated by their Gabor fits, as above.
+        excess, peak_cpd = np.ones(len(pop)), pop.spatial_frequency_cpd.astype(float)
+        sub_excess, sub_peak = compute_peak_gain_excess(
+            pop.spatial_frequency_cpd[cell], sigma_across[cell], np.asarray(subs.phase),
+            center_sigma_deg=retina.center_sigma_deg,
+            surround_sigma_deg=retina.surround_sigma_deg,
+            surround_weight=retina.surround_weight,
+        )  # fmt: skip
+        np.maximum.at(excess, cell, sub_excess)
+        # The cell's peak is its most excessive subunit's (the later subunit wins a tie).
+        strongest = sub_excess >= excess[cell]
+        peak_cpd[cell[strongest]] = sub_peak[strongest]
+        unit = np.asarray(subs.gain) / (optimal * h_fast * excess[cell])
+        rf_weights = rf_weights * unit[None, :]
 
         lagged = np.asarray(subs.lagged)
         # Push–pull: where the Gabor is positive, ON cells excite and OFF cells inhibit,
@@ -485,7 +589,9 @@ class V1Layer:
                 phase_deg=0.0, sigma_across_deg=s_u[None, block], sigma_along_deg=s_v[None, block],
             )  # fmt: skip
             pool[:, block] = g / g.sum(axis=0, keepdims=True)
-            pooled_optimal[block] = _pooled_optimal_grating(pool[:, block], dx, dy, pop, block)
+            pooled_optimal[block] = _pooled_optimal_grating(
+                pool[:, block], dx, dy, pop, block, peak_cpd
+            )
             # The extra-classical surround: a Gaussian SURROUND_SCALE times wider,
             # weighted by each cell's surround_strength, in the same matrix (one
             # product serves both).
@@ -498,7 +604,11 @@ class V1Layer:
         # envelope is only about one period wide (nx ~ 0.1-1) and weights its own
         # centre, so the pooled value is computed exactly (the 2/pi shortcut was off by
         # up to 4 % for the median cat cell, more for round one-lobed macaque fields).
-        scale = 1.0 / (dog_gain * h_fast * pooled_optimal)
+        peak_dog_gain = compute_dog_gain(
+            peak_cpd, center_sigma_deg=retina.center_sigma_deg,
+            surround_sigma_deg=retina.surround_sigma_deg, surround_weight=retina.surround_weight,
+        )  # fmt: skip
+        scale = 1.0 / (peak_dog_gain * h_fast * pooled_optimal)
         self.pool = flush_tiny(pool * scale[None, :]).astype(np.float32)
 
         self._r_max = pop.r_max_hz.astype(np.float32)

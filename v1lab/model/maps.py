@@ -162,6 +162,7 @@ def make_map_population(
     rf_scatter_deg: float = 0.1,
     spatial_frequency_cpd: float | None = None,
     species: str = "cat",
+    lgn_spacing_deg: float | None = None,
 ) -> Population:
     """A population laid out as a cortical sheet with an orientation map and retinotopy.
 
@@ -170,7 +171,8 @@ def make_map_population(
     at its position, and its RF centre is the sheet position divided by the
     magnification, centred on ``center_deg``, plus Gaussian scatter of SD
     ``rf_scatter_deg``. Every other property is drawn as in
-    :func:`v1lab.model.population.make_population`. The same ``rng`` state gives the same sheet.
+    :func:`v1lab.model.population.make_population` (``lgn_spacing_deg`` too). The same
+    ``rng`` state gives the same sheet.
 
     Examples
     --------
@@ -194,6 +196,7 @@ def make_map_population(
         rf_scatter_deg=rf_scatter_deg,
         spatial_frequency_cpd=spatial_frequency_cpd,
         species=species,
+        lgn_spacing_deg=lgn_spacing_deg,
     )
     half = 0.5 * size
     return replace(

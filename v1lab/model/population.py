@@ -26,6 +26,7 @@ from v1lab.model.distributions import (
     draw_rf_envelope,
     draw_spatial_frequency,
 )
+from v1lab.model.retina import RESOLVABLE_NYQUIST_FRACTION, compute_resolvable
 
 __all__ = [
     "CAT_SUPPRESSED_FRACTION",
@@ -331,6 +332,7 @@ def make_population(
     rf_scatter_deg: float = 0.5,
     spatial_frequency_cpd: float | None = None,
     species: str = "cat",
+    lgn_spacing_deg: float | None = None,
 ) -> Population:
     """Draw a population from documented distributions: the frozen cortex of a species.
 
@@ -378,6 +380,16 @@ def make_population(
       the drive, a continuum from the energy model towards a simple cell (Mechler &
       Ringach 2002; Priebe et al. 2004; :data:`LINEAR_WEIGHT_RANGE` says what is
       assumed).
+
+    With ``lgn_spacing_deg`` (the spacing of the LGN mosaic that will record them) only
+    cells whose field the mosaic resolves are kept
+    (:func:`v1lab.model.retina.compute_resolvable`): a cell it does not resolve gets a
+    new spatial frequency and envelope, drawn again from the same distributions, so the
+    population is the species' distribution cut at the eye's resolution. The cat's
+    cells always fit the cat's eye; through the macaque's default eye (spacing 0.05°)
+    about 15 % of De Valois' and Ringach's cells are drawn again — the fine fields of
+    the high-frequency tail, which the population card records through finer eyes
+    (:mod:`v1lab.card`).
 
     Examples
     --------
@@ -427,7 +439,51 @@ def make_population(
     columns["linear_weight"] = np.where(
         types == "complex", rng.uniform(*LINEAR_WEIGHT_RANGE, n_cells), 0.0
     )
+    if lgn_spacing_deg is not None:
+        _redraw_unresolved(
+            columns, simple_like, rng, species, spatial_frequency_cpd, lgn_spacing_deg
+        )
     return Population(**columns)
+
+
+#: Rounds of drawing again before a mosaic is declared too coarse for the species.
+_REDRAW_ROUNDS = 200
+
+
+def _redraw_unresolved(
+    columns: dict[str, Any],
+    simple_like: np.ndarray,
+    rng: np.random.Generator,
+    species: str,
+    median_cpd: float | None,
+    lgn_spacing_deg: float,
+) -> None:
+    """Draw the frequency and envelope of cells the mosaic does not resolve again, in place.
+
+    Only after every other draw, and only when some cell needs it, so a population
+    that fits its eye uses the random stream exactly as before.
+    """
+    spacing = check_number("retina.lgn_spacing_deg", lgn_spacing_deg, lo=0, lo_open=True)
+    for _ in range(_REDRAW_ROUNDS):
+        bad = np.flatnonzero(
+            ~compute_resolvable(
+                columns["spatial_frequency_cpd"], columns["nx"], lgn_spacing_deg=spacing
+            )
+        )
+        if bad.size == 0:
+            return
+        columns["spatial_frequency_cpd"][bad] = draw_spatial_frequency(
+            species, simple_like[bad], rng, median_cpd=median_cpd
+        )
+        columns["nx"][bad], columns["ny"][bad] = draw_rf_envelope(species, bad.size, rng)
+    raise ParameterError(
+        "retina.lgn_spacing_deg",
+        spacing,
+        f"a mosaic that resolves the {species}'s cells (fields up to "
+        f"{RESOLVABLE_NYQUIST_FRACTION * 0.5 / spacing:.3g} c/deg and an envelope SD of at "
+        f"least {spacing:g} deg); after {_REDRAW_ROUNDS} draws some cells still did not "
+        "fit: use a finer [retina] or a lower population.spatial_frequency_cpd",
+    )
 
 
 #: Upper ends of the drawn ``r_max_hz`` and ``spontaneous_hz`` distributions.
