@@ -78,11 +78,11 @@ import numpy as np
 from v1lab._validate import ParameterError
 from v1lab.model.population import CELL_TYPES, SURROUND_SCALE, Population
 from v1lab.model.retina import (
-    RESOLVABLE_NYQUIST_FRACTION,
     Retina,
     compute_dog_gain,
     compute_kernel_response,
     compute_resolvable,
+    describe_resolution,
     flush_tiny,
 )
 
@@ -497,9 +497,8 @@ class V1Layer:
                 raise ParameterError(
                     f"cells[{bad}]",
                     f"spatial_frequency_cpd = {f:g}, nx = {float(pop.nx[bad]):g}",
-                    f"a field the LGN mosaic (spacing {spacing:g} deg) resolves: at most "
-                    f"{RESOLVABLE_NYQUIST_FRACTION * 0.5 / spacing:.3g} c/deg and an envelope SD "
-                    f"nx / f of at least {spacing:g} deg; a finer [retina] "
+                    f"a field the LGN mosaic (spacing {spacing:g} deg) resolves: "
+                    f"{describe_resolution(spacing)}; a finer [retina] "
                     "(lgn_spacing_deg, center_sigma_deg) records it",
                 )
         # Unit response to the subunit's optimal grating of contrast 1 through the DoG

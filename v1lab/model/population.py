@@ -26,7 +26,7 @@ from v1lab.model.distributions import (
     draw_rf_envelope,
     draw_spatial_frequency,
 )
-from v1lab.model.retina import RESOLVABLE_NYQUIST_FRACTION, compute_resolvable
+from v1lab.model.retina import compute_resolvable, describe_resolution
 
 __all__ = [
     "CAT_SUPPRESSED_FRACTION",
@@ -479,10 +479,9 @@ def _redraw_unresolved(
     raise ParameterError(
         "retina.lgn_spacing_deg",
         spacing,
-        f"a mosaic that resolves the {species}'s cells (fields up to "
-        f"{RESOLVABLE_NYQUIST_FRACTION * 0.5 / spacing:.3g} c/deg and an envelope SD of at "
-        f"least {spacing:g} deg); after {_REDRAW_ROUNDS} draws some cells still did not "
-        "fit: use a finer [retina] or a lower population.spatial_frequency_cpd",
+        f"a mosaic that resolves the {species}'s cells (fields "
+        f"{describe_resolution(spacing)}); after {_REDRAW_ROUNDS} draws some cells still "
+        "did not fit: use a finer [retina] or a lower population.spatial_frequency_cpd",
     )
 
 

@@ -53,6 +53,7 @@ __all__ = [
     "compute_kernel_response",
     "compute_resolvable",
     "count_lgn_positions",
+    "describe_resolution",
     "flush_tiny",
     "make_dog_weights",
     "make_lgn_positions",
@@ -218,9 +219,26 @@ def compute_resolvable(
     """
     f = np.asarray(spatial_frequency_cpd, dtype=float)
     sigma_deg = np.asarray(nx, dtype=float) / f
-    nyquist_cpd = 0.5 / lgn_spacing_deg
     fine_enough = sigma_deg >= lgn_spacing_deg * (1 - 1e-9)
-    return (f <= RESOLVABLE_NYQUIST_FRACTION * nyquist_cpd) & fine_enough
+    return (f <= _max_resolvable_cpd(lgn_spacing_deg)) & fine_enough
+
+
+def _max_resolvable_cpd(lgn_spacing_deg: float) -> float:
+    return RESOLVABLE_NYQUIST_FRACTION * 0.5 / lgn_spacing_deg
+
+
+def describe_resolution(lgn_spacing_deg: float) -> str:
+    """The limits of :func:`compute_resolvable` in words, for error messages.
+
+    Examples
+    --------
+    >>> describe_resolution(0.05)
+    'at most 8 c/deg and an envelope SD nx / f of at least 0.05 deg'
+    """
+    return (
+        f"at most {_max_resolvable_cpd(lgn_spacing_deg):.3g} c/deg and an envelope SD "
+        f"nx / f of at least {lgn_spacing_deg:g} deg"
+    )
 
 
 def count_lgn_positions(extent_deg: float, spacing_deg: float) -> int:
