@@ -155,3 +155,36 @@ def test_size_tuning_is_read_at_the_direction_found_beforehand():
     assert props["grating_summation_field"][0] == pytest.approx(1.0)
     alone = compute_band_properties(BandResponses(1.0, 1.0, np.arange(1), {"size": g_size}))
     assert alone["surround_suppression_index"][0] == pytest.approx(1.0)  # what it guards
+
+
+def test_size_tuning_is_read_at_the_spatial_frequency_found_beforehand():
+    """Of two size series, the one at the frequency the orientation part preferred is read,
+    even when the other one's small patch drives the cell harder (a patch's broad
+    spectrum reaching the optimum from a grating off it)."""
+    directions = np.arange(0.0, 360.0, 30.0)
+    sfs = np.array([0.6, 1.0])
+    diameters = np.array([0.5, 1.0, 2.0, 4.0])
+    # Orientation part: the cell prefers 90 deg at 1.0 c/deg (the second frequency).
+    ori = np.zeros((1, sfs.size, directions.size))
+    ori[0, 1, 3], ori[0, 0, 3] = 30.0, 12.0
+    g_ori = GratingResponses(
+        {"spatial_frequency_cpd": sfs, "direction_deg": directions},
+        ori, np.zeros_like(ori), ori, ori, baseline=np.zeros(1),
+    )  # fmt: skip
+    # Size part at 90 deg: at 1.0 c/deg a peak at 1 deg falling to 16 (SI 0.2); at 0.6
+    # c/deg the smallest patch gives 25, then 5 (SI 0.8).
+    dc = np.zeros((1, diameters.size, sfs.size, directions.size))
+    dc[0, :, 1, 3] = [10.0, 20.0, 17.0, 16.0]
+    dc[0, :, 0, 3] = [25.0, 12.0, 6.0, 5.0]
+    g_size = GratingResponses(
+        {"aperture_radius_deg": diameters / 2, "spatial_frequency_cpd": sfs,
+         "direction_deg": directions},
+        dc, np.zeros_like(dc), dc, dc, baseline=np.zeros(1),
+    )  # fmt: skip
+    props = compute_band_properties(
+        BandResponses(1.0, 1.0, np.arange(1), {"orientation": g_ori, "size": g_size})
+    )
+    assert props["surround_suppression_index"][0] == pytest.approx(0.2)
+    assert props["grating_summation_field"][0] == pytest.approx(1.0)
+    alone = compute_band_properties(BandResponses(1.0, 1.0, np.arange(1), {"size": g_size}))
+    assert alone["surround_suppression_index"][0] == pytest.approx(0.8)  # what it guards

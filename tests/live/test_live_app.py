@@ -32,6 +32,16 @@ def test_without_a_display_live_says_so_in_one_line(monkeypatch, capsys):
     assert err.count("\n") == 1 and "display" in err and "--protocol" in err
 
 
+def test_without_tkinter_live_names_the_package_to_install(monkeypatch):
+    # A Python built without Tk (a Debian/Ubuntu system Python and venvs made from it):
+    # the display is there, the module is not; the fix is a package, said in one line.
+    monkeypatch.setenv("DISPLAY", ":99")
+    monkeypatch.setitem(sys.modules, "tkinter", None)  # makes `import tkinter` fail
+    message = check_display()
+    assert message is not None and "\n" not in message
+    assert "needs tkinter" in message and "python3-tk" in message and "--protocol" in message
+
+
 def test_cli_live_without_a_display_exits_at_once_without_a_traceback(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))

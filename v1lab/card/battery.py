@@ -22,8 +22,9 @@ base band's values for the default retina (``f_ref`` ≈ 1.01 c/deg, period ≈ 
     Thorell 1982; Schiller, Finlay & Volman 1976).
 ``size``
     Grating patches (a circular aperture, :class:`v1lab.model.stimulus.Grating`'s
-    ``aperture_radius_deg``) at ``f_ref · 2^-1/2``, in 12 directions, for 1 s (four
-    cycles: :attr:`BatterySpec.size_duration_s` says why), with diameters in
+    ``aperture_radius_deg``) at the orientation part's two frequencies, each cell read at
+    the one it preferred there, in 12 directions, for 1 s (four cycles:
+    :attr:`BatterySpec.size_duration_s` says why), with diameters in
     half-octave steps from 0.42 to 9.5 periods (0.42–9.4° in the base band; the card's
     LGN mosaic covers 10°, :func:`v1lab.card.population.card_retina_section`), as
     Cavanaugh, Bair & Movshon (2002) grew them at the preferred orientation and spatial
@@ -38,8 +39,8 @@ base band's values for the default retina (``f_ref`` ≈ 1.01 c/deg, period ≈ 
     directions, at lengths 0.5, 1, 2 and 6 periods (Hubel & Wiesel 1965).
 
 Cost: a condition costs about the same whatever its length up to 1.28 s (one chunk of
-frames through the LGN's dense spatial weights), so the battery is kept to about 410
-conditions per band.
+frames through the LGN's dense spatial weights), so the battery is kept to about 530
+conditions per band (the size part's 240 the largest share).
 
 Trials are 8 repeats of every condition. The grating parts give, per cell and condition,
 the mean rate over whole cycles (DC, not baseline-subtracted) and the first harmonic
@@ -118,8 +119,10 @@ class BatterySpec:
     n_directions_coarse: int = 12
     #: log2 offsets from f_ref of the orientation part's spatial frequencies
     orientation_sf_octaves: tuple[float, ...] = (-0.75, -0.25)
-    #: log2 offsets from f_ref of the size part's spatial frequencies
-    size_sf_octaves: tuple[float, ...] = (-0.5,)
+    #: log2 offsets from f_ref of the size part's spatial frequencies: the orientation
+    #: part's two, so each cell's size series is read at the one its response preferred
+    #: there (within a quarter octave of its optimum: :mod:`v1lab.card.properties`)
+    size_sf_octaves: tuple[float, ...] = (-0.75, -0.25)
     #: log2 offsets from f_ref of the spatial-frequency series
     sf_octaves: tuple[float, ...] = _steps(-2.5, 1.0, 0.5)
     #: log2 of the size series' diameters, in periods
@@ -151,6 +154,7 @@ class BatterySpec:
             n_directions=8,
             n_directions_coarse=4,
             orientation_sf_octaves=(-0.5,),
+            size_sf_octaves=(-0.5,),
             sf_octaves=_steps(-2.5, 0.5, 1.0),
             size_octaves=_steps(-1.25, 1.75, 1.0),
             spot_grid=3,

@@ -50,7 +50,14 @@ def check_display() -> str | None:
     try:
         import tkinter
     except ImportError as exc:
-        return f"--live needs tkinter ({one_line(exc)}); {_NO_DISPLAY_FIX}"
+        # A Python built without Tk (a Debian/Ubuntu system Python, a venv made from
+        # it) fails here: the fix is a package, not a display.
+        return (
+            f"--live needs tkinter ({one_line(exc)}): install Tk for this Python "
+            "(Debian/Ubuntu: `sudo apt install python3-tk`; macOS Homebrew: "
+            "`brew install python-tk`); without it, run a protocol instead "
+            "(`v1lab --protocol hubel_wiesel_bars --play`)"
+        )
     try:
         root = tkinter.Tk()
     except tkinter.TclError as exc:
