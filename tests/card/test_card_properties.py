@@ -126,34 +126,41 @@ def test_band_properties_from_synthetic_orientation_responses():
     assert np.isnan(props["peak_spatial_frequency"]).all()  # that part was not run
 
 
-def test_size_tuning_is_read_at_the_direction_found_beforehand():
-    """A noisy bump at another direction of the size series does not become the peak."""
-    directions = np.arange(0.0, 360.0, 30.0)
-    diameters = np.array([0.5, 1.0, 2.0, 4.0])
-    # Orientation part: the cell prefers 90 deg.
-    ori = np.zeros((1, 1, directions.size))
-    ori[0, 0, 3] = 30.0
-    zeros = np.zeros_like(ori)
+_DIRECTIONS = np.arange(0.0, 360.0, 30.0)
+_DIAMETERS = np.array([0.5, 1.0, 2.0, 4.0])
+
+
+def _size_properties(ori: np.ndarray, dc: np.ndarray, sfs: np.ndarray) -> tuple[dict, dict]:
+    """Properties of one cell from an orientation part ``ori`` (1, n_sf, n_dir) and a size
+    part ``dc`` (1, n_size, n_sf, n_dir), with and without the orientation part."""
     g_ori = GratingResponses(
-        {"spatial_frequency_cpd": np.array([1.0]), "direction_deg": directions},
-        ori, zeros, ori, ori, baseline=np.zeros(1),
+        {"spatial_frequency_cpd": sfs, "direction_deg": _DIRECTIONS},
+        ori, np.zeros_like(ori), ori, ori, baseline=np.zeros(1),
     )  # fmt: skip
-    # Size part: at 90 deg it peaks at 1 deg and falls to half (SI 0.5); at 240 deg a
-    # noise spike of 40 spikes/s at 0.5 deg would give SI 1.
-    dc = np.zeros((1, diameters.size, 1, directions.size))
-    dc[0, :, 0, 3] = [10.0, 20.0, 12.0, 10.0]
-    dc[0, :, 0, 8] = [40.0, 0.0, 0.0, 0.0]
     g_size = GratingResponses(
-        {"aperture_radius_deg": diameters / 2, "spatial_frequency_cpd": np.array([1.0]),
-         "direction_deg": directions},
+        {"aperture_radius_deg": _DIAMETERS / 2, "spatial_frequency_cpd": sfs,
+         "direction_deg": _DIRECTIONS},
         dc, np.zeros_like(dc), dc, dc, baseline=np.zeros(1),
     )  # fmt: skip
-    props = compute_band_properties(
-        BandResponses(1.0, 1.0, np.arange(1), {"orientation": g_ori, "size": g_size})
-    )
+    both = BandResponses(1.0, 1.0, np.arange(1), {"orientation": g_ori, "size": g_size})
+    alone = BandResponses(1.0, 1.0, np.arange(1), {"size": g_size})
+    return compute_band_properties(both), compute_band_properties(alone)
+
+
+def test_size_tuning_is_read_at_the_direction_found_beforehand():
+    """A noisy bump at another direction of the size series does not become the peak."""
+    sfs = np.array([1.0])
+    # Orientation part: the cell prefers 90 deg.
+    ori = np.zeros((1, 1, _DIRECTIONS.size))
+    ori[0, 0, 3] = 30.0
+    # Size part: at 90 deg it peaks at 1 deg and falls to half (SI 0.5); at 240 deg a
+    # noise spike of 40 spikes/s at 0.5 deg would give SI 1.
+    dc = np.zeros((1, _DIAMETERS.size, 1, _DIRECTIONS.size))
+    dc[0, :, 0, 3] = [10.0, 20.0, 12.0, 10.0]
+    dc[0, :, 0, 8] = [40.0, 0.0, 0.0, 0.0]
+    props, alone = _size_properties(ori, dc, sfs)
     assert props["surround_suppression_index"][0] == pytest.approx(0.5)
     assert props["grating_summation_field"][0] == pytest.approx(1.0)
-    alone = compute_band_properties(BandResponses(1.0, 1.0, np.arange(1), {"size": g_size}))
     assert alone["surround_suppression_index"][0] == pytest.approx(1.0)  # what it guards
 
 
@@ -161,30 +168,16 @@ def test_size_tuning_is_read_at_the_spatial_frequency_found_beforehand():
     """Of two size series, the one at the frequency the orientation part preferred is read,
     even when the other one's small patch drives the cell harder (a patch's broad
     spectrum reaching the optimum from a grating off it)."""
-    directions = np.arange(0.0, 360.0, 30.0)
     sfs = np.array([0.6, 1.0])
-    diameters = np.array([0.5, 1.0, 2.0, 4.0])
     # Orientation part: the cell prefers 90 deg at 1.0 c/deg (the second frequency).
-    ori = np.zeros((1, sfs.size, directions.size))
+    ori = np.zeros((1, sfs.size, _DIRECTIONS.size))
     ori[0, 1, 3], ori[0, 0, 3] = 30.0, 12.0
-    g_ori = GratingResponses(
-        {"spatial_frequency_cpd": sfs, "direction_deg": directions},
-        ori, np.zeros_like(ori), ori, ori, baseline=np.zeros(1),
-    )  # fmt: skip
     # Size part at 90 deg: at 1.0 c/deg a peak at 1 deg falling to 16 (SI 0.2); at 0.6
     # c/deg the smallest patch gives 25, then 5 (SI 0.8).
-    dc = np.zeros((1, diameters.size, sfs.size, directions.size))
+    dc = np.zeros((1, _DIAMETERS.size, sfs.size, _DIRECTIONS.size))
     dc[0, :, 1, 3] = [10.0, 20.0, 17.0, 16.0]
     dc[0, :, 0, 3] = [25.0, 12.0, 6.0, 5.0]
-    g_size = GratingResponses(
-        {"aperture_radius_deg": diameters / 2, "spatial_frequency_cpd": sfs,
-         "direction_deg": directions},
-        dc, np.zeros_like(dc), dc, dc, baseline=np.zeros(1),
-    )  # fmt: skip
-    props = compute_band_properties(
-        BandResponses(1.0, 1.0, np.arange(1), {"orientation": g_ori, "size": g_size})
-    )
+    props, alone = _size_properties(ori, dc, sfs)
     assert props["surround_suppression_index"][0] == pytest.approx(0.2)
     assert props["grating_summation_field"][0] == pytest.approx(1.0)
-    alone = compute_band_properties(BandResponses(1.0, 1.0, np.arange(1), {"size": g_size}))
     assert alone["surround_suppression_index"][0] == pytest.approx(0.8)  # what it guards
