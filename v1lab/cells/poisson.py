@@ -239,9 +239,9 @@ def _poisson_trains_compiled(
     indptr = np.zeros(counts.size + 1, dtype=np.int64)
     np.cumsum(counts, out=indptr[1:])
     times = np.empty(int(indptr[-1]))
-    fill = np.zeros(counts.size, dtype=np.int64)
+    next_slot = indptr[:-1].copy()
     for _, t, train, _ in parts:
-        kernels.scatter_events(times, indptr, fill, t, train)
+        kernels.scatter_events(times, next_slot, t, train)
     return times, indptr
 
 
