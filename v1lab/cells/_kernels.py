@@ -269,16 +269,25 @@ def _poisson_events_into(
             hit_words[n_words] = word
             if good != nb:
                 return 1, 0
+            # A stream's state stays in registers while its cells' events are placed.
+            g_held = -1
             for w in range(n_words + 1):
                 word = hit_words[w]
+                if word == 0:
+                    continue
+                g = 64 * w // POISSON_STREAM_CELLS
+                if g != g_held:
+                    if g_held >= 0:
+                        state[g_held, 0], state[g_held, 1] = s0, s1
+                        state[g_held, 2], state[g_held, 3] = s2, s3
+                    s0, s1, s2, s3 = state[g, 0], state[g, 1], state[g, 2], state[g, 3]
+                    g_held = g
                 while word != 0:
                     b = 64 * w + _lowest_bit(word)
                     word &= word - np.uint64(1)
                     x = rem[b]
                     r = row[b]
                     width = r * scale / (1.0 - r * dead_time_s)
-                    g = b // POISSON_STREAM_CELLS
-                    s0, s1, s2, s3 = state[g, 0], state[g, 1], state[g, 2], state[g, 3]
                     while x < 0.0:
                         frac = min(max(1.0 + x / width, 0.0), _BELOW_ONE)
                         t = min((s + frac) * inv_fs, t_max)
@@ -294,10 +303,12 @@ def _poisson_events_into(
                                 times[n_ev] = t
                                 trains[n_ev] = trial * n_cells + c0 + b
                             n_ev += 1
-                        e, s0, s1, s2, s3 = _exponential(s0, s1, s2, s3)
+                        e, s0, s1, s2, s3 = _exponential_fast(s0, s1, s2, s3)
                         x += e
-                    state[g, 0], state[g, 1], state[g, 2], state[g, 3] = s0, s1, s2, s3
                     rem[b] = x
+            if g_held >= 0:
+                state[g_held, 0], state[g_held, 1] = s0, s1
+                state[g_held, 2], state[g_held, 3] = s2, s3
         for b in range(nb):
             for k in range(n_trials):
                 counts[k, c0 + b - c_lo] = np.int64(trains_state[b, k, 1])
@@ -492,6 +503,36 @@ def _exponential(s0, s1, s2, s3):  # pragma: no cover - compiled
         u, s0, s1, s2, s3 = _uniform(s0, s1, s2, s3)
         if (_FE[idx - 1] - _FE[idx]) * u + _FE[idx] < math.exp(-x):
             return x, s0, s1, s2, s3
+
+
+@numba.njit(inline="always")
+def _exponential_fast(s0, s1, s2, s3):  # pragma: no cover - compiled
+    """:func:`_exponential`, same draws, with its rare branches in a call of their own.
+
+    Inlined whole into a hot loop, the wedge and tail branches (~1 % of draws) spill
+    registers of the loop around them; kept out of line, the common path is a few
+    instructions.
+    """
+    r, s0, s1, s2, s3 = _next_u64(s0, s1, s2, s3)
+    r >>= np.uint64(3)
+    idx = np.int64(r & np.uint64(0xFF))
+    ri = np.int64(r >> np.uint64(8))
+    x = ri * _WE[idx]
+    if ri < _KE[idx]:
+        return x, s0, s1, s2, s3
+    return _exponential_rare(idx, x, s0, s1, s2, s3)
+
+
+@numba.njit(nogil=True)
+def _exponential_rare(idx, x, s0, s1, s2, s3):  # pragma: no cover - compiled
+    """The rest of :func:`_exponential` once a draw falls outside its layer's rectangle."""
+    if idx == 0:
+        u, s0, s1, s2, s3 = _uniform(s0, s1, s2, s3)
+        return _ZIG_EXP_R - math.log1p(-u), s0, s1, s2, s3
+    u, s0, s1, s2, s3 = _uniform(s0, s1, s2, s3)
+    if (_FE[idx - 1] - _FE[idx]) * u + _FE[idx] < math.exp(-x):
+        return x, s0, s1, s2, s3
+    return _exponential(s0, s1, s2, s3)
 
 
 @numba.njit(cache=_CACHE)
