@@ -189,6 +189,60 @@ def test_poisson_compiled_rejects_bad_rates_by_name(value, dead_time_s):
     assert info.value.field == "rates_hz"
 
 
+def previous_generator_workload() -> np.ndarray:
+    """120 cells x 2 s: 5-80 spikes/s modulated at 2 Hz, 8 silent, one at 400 spikes/s."""
+    rng = np.random.default_rng(20261208)
+    t = np.arange(2000)[:, None] / FS
+    base = rng.uniform(5.0, 80.0, 120)
+    depth = rng.uniform(0.0, 1.0, 120)
+    rates = base * (1.0 + depth * np.sin(2 * np.pi * 2.0 * t + rng.uniform(0, 6.3, 120)))
+    rates[:, :8] = 0.0
+    rates[500:520, 8] = 400.0  # near the 1 / dead time limit
+    return rates
+
+
+def rate_fano_cv(st) -> tuple[float, float, float]:
+    """Mean rate, mean Fano factor (cells with > 5 spikes per trial), mean ISI CV."""
+    counts, cv = train_stats(st)
+    mean, var = counts.mean(axis=0), counts.var(axis=0, ddof=1)
+    ok = mean > 5
+    rate = counts.sum() / (st.n_trains * st.duration_s)
+    return float(rate), float((var[ok] / mean[ok]).mean()), float(cv.mean())
+
+
+# The previous compiled generator (commit e3ab0b2: one xoshiro256++ stream per cell, hits
+# listed cell by cell) on previous_generator_workload(), 40 trials, seeds 0-19 of
+# default_rng: mean and SD over the 20 runs of (rate, Fano factor, ISI CV).
+PREVIOUS_MEAN = (39.45957, 0.81509, 1.07852)
+PREVIOUS_SD = (0.05633, 0.01383, 0.00200)
+
+
+def test_poisson_compiled_matches_the_previous_generator():
+    # Since 2026-12-08 the kernel draws from one stream per 256 cells (and finds hits
+    # through bit words), so its spikes for a seed differ from the previous kernel's;
+    # the process must not. The mean of 4 runs of the new kernel is compared with the
+    # previous kernel's mean over 20 runs: if both draw the same process, the difference
+    # has SD sqrt(SD² / 4 + SD² / 20) for each statistic's run-to-run SD (measured on
+    # the previous kernel), and 5 of them is the tolerance (~0.4 % of the rate, 0.04 of
+    # the Fano factor, 0.005 of the CV). Dropping the dead-time compensation, dealing
+    # events to half the trials, or skipping the dead time each fails it.
+    rates = previous_generator_workload()
+    runs = np.array(
+        [
+            rate_fano_cv(
+                sim_poisson_dead_time(rates, FS, n_trials=40, rng=np.random.default_rng(100 + i))
+            )
+            for i in range(4)
+        ]
+    )
+    new_mean = runs.mean(axis=0)
+    for name, new, old, sd in zip(
+        ("rate", "Fano factor", "ISI CV"), new_mean, PREVIOUS_MEAN, PREVIOUS_SD, strict=True
+    ):
+        tolerance = 5 * sd * math.sqrt(1 / 4 + 1 / 20)
+        assert abs(new - old) < tolerance, (name, new, old, tolerance)
+
+
 def test_poisson_compiled_statistics():
     # Constant 30 spikes/s with a 2-ms dead time: renewal process with intervals
     # d + Exp(λ), so FF -> (1 - r d)² = 0.8836 and the ISI CV is (1/λ)/(d + 1/λ) =
