@@ -152,22 +152,30 @@ def test_poisson_compiled_same_seed_same_spikes_any_thread_count(monkeypatch):
         numba.set_num_threads(threads)
 
 
-def test_poisson_compiled_overflowing_estimate_runs_again():
-    # The output buffers are sized from every 16th sample; rates that are zero exactly
-    # there make the estimate ~0, so the kernel overflows, counts, and runs again into
-    # exact buffers: the same spikes as one run into ample buffers.
-    rates = np.full((3200, 30), 120.0)
-    rates[::16] = 0.0
+def test_poisson_compiled_overflowing_estimate_grows_and_goes_on():
+    # The output buffers are sized from every 64th sample; rates that are zero exactly
+    # there make the estimate ~0, so blocks overflow: the kernel stops at the first block
+    # that does not fit (here the second, then the third; the first, at 0.1 spikes/s,
+    # fits), the buffers grow, and it goes on from that block. The result must be the
+    # spikes of one run into ample buffers.
+    block = kernels.POISSON_CELL_BLOCK
+    n_cells = 2 * block + 300
+    rates = np.full((3200, n_cells), 30.0)
+    rates[:, :block] = 0.1
+    rates[::64] = 0.0
     seed = np.uint64(77)
-    status, times, trains, counts = kernels.poisson_events(rates, 0, 30, FS, 0.002, 4, 3.2, seed)
-    cap = 100_000
-    big_t, big_tr = np.empty(cap), np.empty(cap, np.int64)
-    big_c = np.zeros((4, 30), np.int64)
-    status2, n = kernels._poisson_events_into(
-        rates, 0, 30, FS, 0.002, 4, 3.2, seed, big_t, big_tr, big_c
+    status, times, trains, counts = kernels.poisson_events(
+        rates, 0, n_cells, FS, 0.002, 4, 3.2, seed
     )
-    assert status == status2 == 0
+    cap = 2 * times.size
+    big_t, big_tr = np.empty(cap), np.empty(cap, np.int64)
+    big_c = np.zeros((4, n_cells), np.int64)
+    status2, n, c_next, _ = kernels._poisson_events_into(
+        rates, 0, 0, n_cells, FS, 0.002, 4, 3.2, seed, big_t, big_tr, big_c, 0
+    )
+    assert status == status2 == 0 and c_next == n_cells
     assert times.size == n > 4096  # more than the first buffer held
+    assert counts[:, :block].sum() < 4096  # the first block fitted
     np.testing.assert_array_equal(times, big_t[:n])
     np.testing.assert_array_equal(trains, big_tr[:n])
     np.testing.assert_array_equal(counts, big_c)

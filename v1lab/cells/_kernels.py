@@ -181,36 +181,69 @@ def poisson_events(
         Kept spikes per train.
     """
     # Room for the expected number of spikes (the output rate is the requested rate),
-    # estimated from every 16th sample, plus a margin. The kernel writes into fixed
-    # buffers (growing them inside its loop would slow every iteration ~2x); if they
-    # overflow it only counts, and runs again, with the same seed, into exact ones. The
-    # buffers are numpy's (it asks for transparent huge pages for large arrays, so fewer
-    # first-touch page faults than numba's allocator), with int32 train ids when they
-    # fit: 12 bytes per spike instead of 16.
+    # estimated from every 64th sample, plus a margin. The kernel writes into fixed
+    # buffers (growing them inside its loop would slow every iteration ~2x); a block of
+    # cells that overflows them is only counted, and the kernel stops there: the buffers
+    # grow, keeping what is written, and the kernel goes on from that block (its streams
+    # start afresh at each block, so it draws the same spikes again). The buffers are
+    # numpy's (it asks for transparent huge pages for large arrays, so fewer first-touch
+    # page faults than numba's allocator), with int32 train ids when they fit: 12 bytes
+    # per spike instead of 16.
     if c_lo % POISSON_STREAM_CELLS:
         raise ValueError(f"c_lo = {c_lo} splits a group of {POISSON_STREAM_CELLS} cells")
-    expected = float(rates[::16, c_lo:c_hi].sum())
-    cap = int(min(1.25 * 16.0 * expected * n_trials / fs, 1e12)) + 4096
+    expected = float(rates[::64, c_lo:c_hi].sum())
+    cap = int(min(1.25 * 64.0 * expected * n_trials / fs, 1e12)) + 4096
     train_dtype = np.int32 if n_trials * rates.shape[1] <= np.iinfo(np.int32).max else np.int64
+    times = np.empty(cap)
+    trains = np.empty(cap, train_dtype)
+    counts = np.zeros((n_trials, c_hi - c_lo), np.int64)
+    c_start, n_ev = c_lo, 0
     while True:
-        times = np.empty(cap)
-        trains = np.empty(cap, train_dtype)
-        counts = np.zeros((n_trials, c_hi - c_lo), np.int64)
-        status, n_ev = _poisson_events_into(
-            rates, c_lo, c_hi, fs, dead_time_s, n_trials, t_max, seed, times, trains, counts
+        status, n_ev, c_start, n_needed = _poisson_events_into(
+            rates,
+            c_lo,
+            c_start,
+            c_hi,
+            fs,
+            dead_time_s,
+            n_trials,
+            t_max,
+            seed,
+            times,
+            trains,
+            counts,
+            n_ev,
         )
-        if status != 0 or n_ev <= cap:
+        if status != 0 or c_start == c_hi:
             return status, times[:n_ev], trains[:n_ev], counts
-        cap = n_ev
+        cap = max(2 * cap, n_needed + n_needed // 4)
+        times = np.concatenate([times[:n_ev], np.empty(cap - n_ev)])
+        trains = np.concatenate([trains[:n_ev], np.empty(cap - n_ev, train_dtype)])
 
 
 @numba.njit(cache=_CACHE, nogil=True, error_model="numpy")
 def _poisson_events_into(
-    rates, c_lo, c_hi, fs, dead_time_s, n_trials, t_max, seed, times, trains, counts
+    rates,
+    c_lo,
+    c_start,
+    c_hi,
+    fs,
+    dead_time_s,
+    n_trials,
+    t_max,
+    seed,
+    times,
+    trains,
+    counts,
+    n_ev,
 ):  # pragma: no cover - compiled
-    """:func:`poisson_events` into the given buffers; return (status, number of spikes).
+    """:func:`poisson_events` for cells ``c_start …`` into the given buffers.
 
-    Spikes beyond the buffers' length are counted, not stored. ``error_model='numpy'``:
+    ``c_start`` is ``c_lo`` or the first cell of one of its blocks; the buffers hold
+    ``n_ev`` spikes of the cells before it, and ``counts`` has a column per cell from
+    ``c_lo``. Returns ``(status, n_ev, c_next, n_needed)``: the spikes written so far and
+    the first cell not done, ``c_hi`` unless the block starting there did not fit (it
+    needs ``n_needed`` slots in all; its spikes were only counted). ``error_model='numpy'``:
     no ZeroDivisionError check on the division, which lets LLVM vectorise the row loop.
     """
     n_samples, n_cells = rates.shape
@@ -219,7 +252,6 @@ def _poisson_events_into(
     r_limit = 1.0 / dead_time_s if dead_time_s > 0.0 else np.inf
     trials_u64 = np.uint64(n_trials)
     cap = times.size
-    n_ev = 0
     rem = np.empty(POISSON_CELL_BLOCK)  # distance to each cell's next drive event
     # Bit j of hit_words[w]: cell 64 w + j has an event in this sample.
     hit_words = np.empty(POISSON_CELL_BLOCK // 64 + 1, np.uint64)
@@ -228,8 +260,9 @@ def _poisson_events_into(
     # Per train: its last kept spike and its spike count (a float, exact below 2**53),
     # side by side so that the dead-time test and the count touch one cache line.
     trains_state = np.empty((POISSON_CELL_BLOCK, n_trials, 2))
-    for c0 in range(c_lo, c_hi, POISSON_CELL_BLOCK):
+    for c0 in range(c_start, c_hi, POISSON_CELL_BLOCK):
         nb = min(POISSON_CELL_BLOCK, c_hi - c0)
+        n_before = n_ev
         n_words = nb // 64
         for b in range(nb):
             if b % POISSON_STREAM_CELLS == 0:
@@ -270,7 +303,7 @@ def _poisson_events_into(
                 word |= np.uint64(x < 0.0) << np.uint64(b - 64 * n_words)
             hit_words[n_words] = word
             if good != nb:
-                return 1, 0
+                return 1, n_ev, c0, n_ev
             # A stream's state stays in registers while its cells' events are placed.
             g_held = -1
             for w in range(n_words + 1):
@@ -311,10 +344,12 @@ def _poisson_events_into(
             if g_held >= 0:
                 state[g_held, 0], state[g_held, 1] = s0, s1
                 state[g_held, 2], state[g_held, 3] = s2, s3
+        if n_ev > cap:
+            return 0, n_before, c0, n_ev
         for b in range(nb):
             for k in range(n_trials):
                 counts[k, c0 + b - c_lo] = np.int64(trains_state[b, k, 1])
-    return 0, n_ev
+    return 0, n_ev, c_hi, n_ev
 
 
 @numba.njit(cache=_CACHE, nogil=True)
