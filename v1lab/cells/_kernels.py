@@ -198,21 +198,10 @@ def poisson_events(
     trains = np.empty(cap, train_dtype)
     counts = np.zeros((n_trials, c_hi - c_lo), np.int64)
     c_start, n_ev = c_lo, 0
+    model = (fs, dead_time_s, n_trials, t_max, seed)
     while True:
         status, n_ev, c_start, n_needed = _poisson_events_into(
-            rates,
-            c_lo,
-            c_start,
-            c_hi,
-            fs,
-            dead_time_s,
-            n_trials,
-            t_max,
-            seed,
-            times,
-            trains,
-            counts,
-            n_ev,
+            rates, c_lo, c_start, c_hi, *model, times, trains, counts, n_ev
         )
         if status != 0 or c_start == c_hi:
             return status, times[:n_ev], trains[:n_ev], counts
@@ -223,19 +212,7 @@ def poisson_events(
 
 @numba.njit(cache=_CACHE, nogil=True, error_model="numpy")
 def _poisson_events_into(
-    rates,
-    c_lo,
-    c_start,
-    c_hi,
-    fs,
-    dead_time_s,
-    n_trials,
-    t_max,
-    seed,
-    times,
-    trains,
-    counts,
-    n_ev,
+    rates, c_lo, c_start, c_hi, fs, dead_time_s, n_trials, t_max, seed, times, trains, counts, n_ev
 ):  # pragma: no cover - compiled
     """:func:`poisson_events` for cells ``c_start …`` into the given buffers.
 
