@@ -10,11 +10,12 @@ that keep one train's state in registers, which numpy's whole-array passes canno
   the rates are read once, row by row for a block of cells (:func:`poisson_events`):
   each cell carries the distance to its next drive event (trials superposed), the
   sample's integrated intensity is subtracted from it in a vectorised loop that also
-  checks the rates, the cells whose distance went negative are listed branch-free, and
-  only those are visited to place events inside the sample, deal them to trials and
-  apply the dead time. Exponentials
-  come from numpy's 256-layer ziggurat on an inline xoshiro256++ stream per cell
-  (~3 ns each), seeded from one integer drawn from the caller's ``Generator``.
+  checks the rates and marks the cells whose distance went negative as bits of 64-cell
+  words (while the next row is prefetched), and only those cells are visited, bit by
+  bit, to place events inside the sample, deal them to trials and apply the dead time.
+  Exponentials come from numpy's 256-layer ziggurat on an inline xoshiro256++ stream
+  per group of 256 cells (~3 ns each), seeded from one integer drawn from the caller's
+  ``Generator``.
 * Leaky integrate-and-fire: the numpy path is one Python-level iteration per 0.1-ms step,
   each a dozen array passes, and a normal deviate from numpy costs ~8 ns. Here each
   neuron runs its whole trial in registers; far below threshold it jumps up to
@@ -51,6 +52,10 @@ from typing import TypeVar
 
 import numba
 import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 T = TypeVar("T")
 
@@ -67,15 +72,22 @@ def thread_count(n_cells: int, work: float, min_work: float, min_cells: int) -> 
     return max(1, min(numba.get_num_threads(), per_work, n_cells // min_cells))
 
 
-def run_over_cells(kernel: Callable[[int, int], T], n_cells: int, n_threads: int) -> list[T]:
+def run_over_cells(
+    kernel: Callable[[int, int], T], n_cells: int, n_threads: int, align: int = 1
+) -> list[T]:
     """``kernel(c_lo, c_hi)`` over ``n_threads`` contiguous ranges of cells, in order.
 
-    The kernels release the GIL (``nogil=True``), so Python threads run them in parallel.
+    Every range but the last starts and ends on a multiple of ``align`` cells (a kernel
+    whose random streams belong to groups of cells must not split a group). The kernels
+    release the GIL (``nogil=True``), so Python threads run them in parallel.
     """
-    bounds = np.linspace(0, n_cells, n_threads + 1).round().astype(np.int64).tolist()
-    if n_threads == 1:
+    cuts = np.linspace(0, n_cells, n_threads + 1) / align
+    bounds = (cuts.round().astype(np.int64) * align).clip(0, n_cells)
+    bounds[-1] = n_cells
+    bounds = np.unique(bounds).tolist()  # fewer ranges when there are few groups
+    if len(bounds) == 2:
         return [kernel(0, n_cells)]
-    with ThreadPoolExecutor(n_threads) as pool:
+    with ThreadPoolExecutor(len(bounds) - 1) as pool:
         return list(pool.map(kernel, bounds[:-1], bounds[1:]))
 
 
@@ -84,11 +96,21 @@ def run_over_cells(kernel: Callable[[int, int], T], n_cells: int, n_threads: int
 # --------------------------------------------------------------------------------------
 
 # Cells swept together along the rows of the (n_samples, n_cells) rate array: each row's
-# slice (16 KB) is read front to back and their distances to the next event (16 KB) stay
-# in L1. Measured at N = 10,000 (2,000 samples, 1 thread): the row sweep alone costs
-# 40 ms with blocks of 256 cells (short strided reads restart the prefetcher at every
-# row), 19 ms with 2,048, 15 ms with whole rows, 13 ms for numpy's sum of the array.
-POISSON_CELL_BLOCK = 2048
+# slice (8 KB) is read front to back while the next row's slice is prefetched, and the
+# per-train state of the events (160 KB at 10 trials) stays in L2. Measured at
+# N = 10,000 (2,000 samples, 10 trials, 1 thread, 2026-12-08): without the prefetch the
+# row sweep costs 32 ms with blocks of 1,024 cells, 24 with 2,048, 19 with whole rows
+# (the hardware prefetcher restarts at each row's slice); with it 21, 18 and 16 ms, and
+# the whole generator is the same (within 1 ms) for blocks of 512 to 4,096 cells; 12 ms
+# for numpy's sum of the array.
+POISSON_CELL_BLOCK = 1024
+# Cells that share one random stream (a multiple of 64, dividing POISSON_CELL_BLOCK):
+# the stream's state is then 4 words per 256 cells, in L1 and in step from one event to
+# the next, instead of 4 words per cell fetched from L2 at every event (4 ms of 45).
+# Threads split the cells on multiples of it, so the spikes do not depend on them.
+POISSON_STREAM_CELLS = 256
+# Events ahead whose output slot the scatter prefetches.
+_SCATTER_AHEAD = 16
 # Largest float below 1: keeps a within-sample fraction strictly inside [0, 1).
 _BELOW_ONE = float(np.nextafter(1.0, 0.0))
 # SplitMix64 (Steele, Lea & Flood 2014): expands one 64-bit seed into xoshiro states.
@@ -143,7 +165,9 @@ def poisson_events(
     sample, at the fraction where the linear integral reaches it, and the next distance is
     drawn. Each event belongs to a trial drawn uniformly (the thinning of a Poisson
     process into independent ones), and is kept if it is at least ``dead_time_s`` after
-    the trial's last kept spike.
+    the trial's last kept spike. The cells of each group of :data:`POISSON_STREAM_CELLS`
+    share one xoshiro256++ stream, drawn from in sweep order (sample by sample, cell by
+    cell), so ``c_lo`` must be a multiple of it; the spikes then depend on ``seed`` only.
 
     Returns
     -------
@@ -157,34 +181,46 @@ def poisson_events(
         Kept spikes per train.
     """
     # Room for the expected number of spikes (the output rate is the requested rate),
-    # estimated from every 16th sample, plus a margin. The kernel writes into fixed
-    # buffers (growing them inside its loop would slow every iteration ~2x); if they
-    # overflow it only counts, and runs again, with the same seed, into exact ones. The
-    # buffers are numpy's (it asks for transparent huge pages for large arrays, so fewer
-    # first-touch page faults than numba's allocator), with int32 train ids when they
-    # fit: 12 bytes per spike instead of 16.
-    expected = float(rates[::16, c_lo:c_hi].sum())
-    cap = int(min(1.25 * 16.0 * expected * n_trials / fs, 1e12)) + 4096
+    # estimated from every 64th sample, plus a margin. The kernel writes into fixed
+    # buffers (growing them inside its loop would slow every iteration ~2x); a block of
+    # cells that overflows them is only counted, and the kernel stops there: the buffers
+    # grow, keeping what is written, and the kernel goes on from that block (its streams
+    # start afresh at each block, so it draws the same spikes again). The buffers are
+    # numpy's (it asks for transparent huge pages for large arrays, so fewer first-touch
+    # page faults than numba's allocator), with int32 train ids when they fit: 12 bytes
+    # per spike instead of 16.
+    if c_lo % POISSON_STREAM_CELLS:
+        raise ValueError(f"c_lo = {c_lo} splits a group of {POISSON_STREAM_CELLS} cells")
+    expected = float(rates[::64, c_lo:c_hi].sum())
+    cap = int(min(1.25 * 64.0 * expected * n_trials / fs, 1e12)) + 4096
     train_dtype = np.int32 if n_trials * rates.shape[1] <= np.iinfo(np.int32).max else np.int64
+    times = np.empty(cap)
+    trains = np.empty(cap, train_dtype)
+    counts = np.zeros((n_trials, c_hi - c_lo), np.int64)
+    c_start, n_ev = c_lo, 0
+    model = (fs, dead_time_s, n_trials, t_max, seed)
     while True:
-        times = np.empty(cap)
-        trains = np.empty(cap, train_dtype)
-        counts = np.zeros((n_trials, c_hi - c_lo), np.int64)
-        status, n_ev = _poisson_events_into(
-            rates, c_lo, c_hi, fs, dead_time_s, n_trials, t_max, seed, times, trains, counts
+        status, n_ev, c_start, n_needed = _poisson_events_into(
+            rates, c_lo, c_start, c_hi, *model, times, trains, counts, n_ev
         )
-        if status != 0 or n_ev <= cap:
+        if status != 0 or c_start == c_hi:
             return status, times[:n_ev], trains[:n_ev], counts
-        cap = n_ev
+        cap = max(2 * cap, n_needed + n_needed // 4)
+        times = np.concatenate([times[:n_ev], np.empty(cap - n_ev)])
+        trains = np.concatenate([trains[:n_ev], np.empty(cap - n_ev, train_dtype)])
 
 
 @numba.njit(cache=_CACHE, nogil=True, error_model="numpy")
 def _poisson_events_into(
-    rates, c_lo, c_hi, fs, dead_time_s, n_trials, t_max, seed, times, trains, counts
+    rates, c_lo, c_start, c_hi, fs, dead_time_s, n_trials, t_max, seed, times, trains, counts, n_ev
 ):  # pragma: no cover - compiled
-    """:func:`poisson_events` into the given buffers; return (status, number of spikes).
+    """:func:`poisson_events` for cells ``c_start …`` into the given buffers.
 
-    Spikes beyond the buffers' length are counted, not stored. ``error_model='numpy'``:
+    ``c_start`` is ``c_lo`` or the first cell of one of its blocks; the buffers hold
+    ``n_ev`` spikes of the cells before it, and ``counts`` has a column per cell from
+    ``c_lo``. Returns ``(status, n_ev, c_next, n_needed)``: the spikes written so far and
+    the first cell not done, ``c_hi`` unless the block starting there did not fit (it
+    needs ``n_needed`` slots in all; its spikes were only counted). ``error_model='numpy'``:
     no ZeroDivisionError check on the division, which lets LLVM vectorise the row loop.
     """
     n_samples, n_cells = rates.shape
@@ -193,76 +229,159 @@ def _poisson_events_into(
     r_limit = 1.0 / dead_time_s if dead_time_s > 0.0 else np.inf
     trials_u64 = np.uint64(n_trials)
     cap = times.size
-    n_ev = 0
     rem = np.empty(POISSON_CELL_BLOCK)  # distance to each cell's next drive event
-    hits = np.empty(POISSON_CELL_BLOCK, np.int64)  # cells with an event in this sample
-    state = np.empty((POISSON_CELL_BLOCK, 4), np.uint64)
-    last = np.empty((POISSON_CELL_BLOCK, n_trials))  # last kept spike of each train
-    for c0 in range(c_lo, c_hi, POISSON_CELL_BLOCK):
+    # Bit j of hit_words[w]: cell 64 w + j has an event in this sample.
+    hit_words = np.empty(POISSON_CELL_BLOCK // 64 + 1, np.uint64)
+    # One xoshiro256++ state per stream group; a group's events draw in sweep order.
+    state = np.empty((POISSON_CELL_BLOCK // POISSON_STREAM_CELLS + 1, 4), np.uint64)
+    # Per train: its last kept spike and its spike count (a float, exact below 2**53),
+    # side by side so that the dead-time test and the count touch one cache line.
+    trains_state = np.empty((POISSON_CELL_BLOCK, n_trials, 2))
+    for c0 in range(c_start, c_hi, POISSON_CELL_BLOCK):
         nb = min(POISSON_CELL_BLOCK, c_hi - c0)
+        n_before = n_ev
+        n_words = nb // 64
         for b in range(nb):
-            s0, s1, s2, s3 = _cell_state(seed, c0 + b)
+            if b % POISSON_STREAM_CELLS == 0:
+                s0, s1, s2, s3 = _cell_state(seed, (c0 + b) // POISSON_STREAM_CELLS)
             rem[b], s0, s1, s2, s3 = _exponential(s0, s1, s2, s3)
-            state[b, 0], state[b, 1], state[b, 2], state[b, 3] = s0, s1, s2, s3
+            g = b // POISSON_STREAM_CELLS
+            state[g, 0], state[g, 1], state[g, 2], state[g, 3] = s0, s1, s2, s3
             for k in range(n_trials):
-                last[b, k] = -np.inf
+                trains_state[b, k, 0] = -np.inf
+                trains_state[b, k, 1] = 0.0
         for s in range(n_samples):
             row = rates[s, c0 : c0 + nb]
-            # Branch-free (vectorised): check, integrate, and count the cells whose
-            # next event falls inside this sample (~5 % of them at cortical rates).
+            # Branch-free (vectorised): check, integrate, and mark the cells whose next
+            # event falls inside this sample (~5 % of them at cortical rates) as bits of
+            # 64-cell words; the events are then found word by word, bit by bit.
             good = 0
-            hit = 0
-            for b in range(nb):
+            # The same cells' rates one sample later: prefetched while this row is swept,
+            # since the hardware prefetcher restarts at each row's strided slice.
+            ahead = rates[min(s + 1, n_samples - 1), c0 : c0 + nb]
+            for w in range(n_words):
+                for q in range(0, 64, 8):
+                    _prefetch(ahead, 64 * w + q)
+                word = np.uint64(0)
+                for j in range(64):
+                    b = 64 * w + j
+                    r = row[b]
+                    good += (r >= 0.0) & (r < r_limit)
+                    x = rem[b] - r * scale / (1.0 - r * dead_time_s)
+                    rem[b] = x
+                    word |= np.uint64(x < 0.0) << np.uint64(j)
+                hit_words[w] = word
+            word = np.uint64(0)
+            for b in range(64 * n_words, nb):
                 r = row[b]
                 good += (r >= 0.0) & (r < r_limit)
                 x = rem[b] - r * scale / (1.0 - r * dead_time_s)
                 rem[b] = x
-                hit += x < 0.0
+                word |= np.uint64(x < 0.0) << np.uint64(b - 64 * n_words)
+            hit_words[n_words] = word
             if good != nb:
-                return 1, 0
-            if hit == 0:
-                continue
-            # The hit cells' indices, listed branch-free (a test per cell would
-            # mispredict at each hit).
-            n_hit = 0
-            for b in range(nb):
-                hits[n_hit] = b
-                n_hit += rem[b] < 0.0
-            for i in range(n_hit):
-                b = hits[i]
-                x = rem[b]
-                r = row[b]
-                width = r * scale / (1.0 - r * dead_time_s)
-                s0, s1, s2, s3 = state[b, 0], state[b, 1], state[b, 2], state[b, 3]
-                while x < 0.0:
-                    frac = min(max(1.0 + x / width, 0.0), _BELOW_ONE)
-                    t = min((s + frac) * inv_fs, t_max)
-                    trial = 0
-                    if n_trials > 1:
-                        # Lemire's multiply-shift: uniform on 0 … n_trials - 1.
-                        u, s0, s1, s2, s3 = _next_u64(s0, s1, s2, s3)
-                        trial = np.int64(((u >> np.uint64(32)) * trials_u64) >> np.uint64(32))
-                    if t - last[b, trial] >= dead_time_s:
-                        last[b, trial] = t
-                        if n_ev < cap:
-                            times[n_ev] = t
-                            trains[n_ev] = trial * n_cells + c0 + b
-                        n_ev += 1
-                        counts[trial, c0 + b - c_lo] += 1
-                    e, s0, s1, s2, s3 = _exponential(s0, s1, s2, s3)
-                    x += e
-                state[b, 0], state[b, 1], state[b, 2], state[b, 3] = s0, s1, s2, s3
-                rem[b] = x
-    return 0, n_ev
+                return 1, n_ev, c0, n_ev
+            # A stream's state stays in registers while its cells' events are placed.
+            g_held = -1
+            for w in range(n_words + 1):
+                word = hit_words[w]
+                if word == 0:
+                    continue
+                g = 64 * w // POISSON_STREAM_CELLS
+                if g != g_held:
+                    if g_held >= 0:
+                        state[g_held, 0], state[g_held, 1] = s0, s1
+                        state[g_held, 2], state[g_held, 3] = s2, s3
+                    s0, s1, s2, s3 = state[g, 0], state[g, 1], state[g, 2], state[g, 3]
+                    g_held = g
+                while word != 0:
+                    b = 64 * w + _lowest_bit(word)
+                    word &= word - np.uint64(1)
+                    x = rem[b]
+                    r = row[b]
+                    width = r * scale / (1.0 - r * dead_time_s)
+                    while x < 0.0:
+                        frac = min(max(1.0 + x / width, 0.0), _BELOW_ONE)
+                        t = min((s + frac) * inv_fs, t_max)
+                        trial = 0
+                        if n_trials > 1:
+                            # Lemire's multiply-shift: uniform on 0 … n_trials - 1.
+                            u, s0, s1, s2, s3 = _next_u64(s0, s1, s2, s3)
+                            trial = np.int64(((u >> np.uint64(32)) * trials_u64) >> np.uint64(32))
+                        if t - trains_state[b, trial, 0] >= dead_time_s:
+                            trains_state[b, trial, 0] = t
+                            trains_state[b, trial, 1] += 1.0
+                            if n_ev < cap:
+                                times[n_ev] = t
+                                trains[n_ev] = trial * n_cells + c0 + b
+                            n_ev += 1
+                        e, s0, s1, s2, s3 = _exponential_fast(s0, s1, s2, s3)
+                        x += e
+                    rem[b] = x
+            if g_held >= 0:
+                state[g_held, 0], state[g_held, 1] = s0, s1
+                state[g_held, 2], state[g_held, 3] = s2, s3
+        if n_ev > cap:
+            return 0, n_before, c0, n_ev
+        for b in range(nb):
+            for k in range(n_trials):
+                counts[k, c0 + b - c_lo] = np.int64(trains_state[b, k, 1])
+    return 0, n_ev, c_hi, n_ev
 
 
 @numba.njit(cache=_CACHE, nogil=True)
-def scatter_events(out, indptr, fill, times, trains):  # pragma: no cover - compiled
-    """Write events (in time order per train) into the trains' CSR slots ``out``."""
-    for i in range(times.size):
+def scatter_events(out, next_slot, times, trains):  # pragma: no cover - compiled
+    """Write events (in time order per train) into the trains' CSR slots ``out``.
+
+    ``next_slot[k]`` starts at train ``k``'s first slot (``indptr[k]``) and is advanced
+    past each event written: one random access per event instead of two. The slot of
+    the event :data:`_SCATTER_AHEAD` places ahead is prefetched, since the writes land
+    all over ``out`` (~10 % faster).
+    """
+    n = times.size
+    for i in range(n):
+        if i + _SCATTER_AHEAD < n:
+            _prefetch(out, next_slot[trains[i + _SCATTER_AHEAD]])
         k = trains[i]
-        out[indptr[k] + fill[k]] = times[i]
-        fill[k] += 1
+        out[next_slot[k]] = times[i]
+        next_slot[k] += 1
+
+
+@intrinsic
+def _prefetch(typingctx, arr, index):  # pragma: no cover - compiled
+    """Ask for the cache line holding ``arr[index]`` (LLVM's ``prefetch``, read, keep)."""
+    sig = types.void(arr, index)
+
+    def codegen(context, builder, signature, args):
+        array_type = signature.args[0]
+        array = context.make_array(array_type)(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(
+            context, builder, array_type, array, [args[1]], wraparound=False
+        )
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+        fn = builder.module.declare_intrinsic("llvm.prefetch", [i8p], fnty)
+        # (address, read = 0, locality = 3: keep in all levels, data cache = 1)
+        flags = [ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)]
+        builder.call(fn, [builder.bitcast(ptr, i8p), *flags])
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@intrinsic
+def _lowest_bit(typingctx, word):  # pragma: no cover - compiled
+    """Index of the lowest set bit of a nonzero uint64 (LLVM's ``cttz``: one instruction)."""
+    sig = types.int64(types.uint64)
+
+    def codegen(context, builder, signature, args):
+        i64 = ir.IntType(64)
+        fnty = ir.FunctionType(i64, [i64, ir.IntType(1)])
+        fn = builder.module.declare_intrinsic("llvm.cttz", [i64], fnty)
+        return builder.call(fn, [args[0], ir.Constant(ir.IntType(1), 1)])
+
+    return sig, codegen
 
 
 # --------------------------------------------------------------------------------------
@@ -408,6 +527,36 @@ def _exponential(s0, s1, s2, s3):  # pragma: no cover - compiled
         u, s0, s1, s2, s3 = _uniform(s0, s1, s2, s3)
         if (_FE[idx - 1] - _FE[idx]) * u + _FE[idx] < math.exp(-x):
             return x, s0, s1, s2, s3
+
+
+@numba.njit(inline="always")
+def _exponential_fast(s0, s1, s2, s3):  # pragma: no cover - compiled
+    """:func:`_exponential`, same draws, with its rare branches in a call of their own.
+
+    Inlined whole into a hot loop, the wedge and tail branches (~1 % of draws) spill
+    registers of the loop around them; kept out of line, the common path is a few
+    instructions.
+    """
+    r, s0, s1, s2, s3 = _next_u64(s0, s1, s2, s3)
+    r >>= np.uint64(3)
+    idx = np.int64(r & np.uint64(0xFF))
+    ri = np.int64(r >> np.uint64(8))
+    x = ri * _WE[idx]
+    if ri < _KE[idx]:
+        return x, s0, s1, s2, s3
+    return _exponential_rare(idx, x, s0, s1, s2, s3)
+
+
+@numba.njit(nogil=True)
+def _exponential_rare(idx, x, s0, s1, s2, s3):  # pragma: no cover - compiled
+    """The rest of :func:`_exponential` once a draw falls outside its layer's rectangle."""
+    if idx == 0:
+        u, s0, s1, s2, s3 = _uniform(s0, s1, s2, s3)
+        return _ZIG_EXP_R - math.log1p(-u), s0, s1, s2, s3
+    u, s0, s1, s2, s3 = _uniform(s0, s1, s2, s3)
+    if (_FE[idx - 1] - _FE[idx]) * u + _FE[idx] < math.exp(-x):
+        return x, s0, s1, s2, s3
+    return _exponential(s0, s1, s2, s3)
 
 
 @numba.njit(cache=_CACHE)

@@ -136,8 +136,8 @@ def sim_poisson_dead_time(
     so an event is placed by walking forward, within the sample, with no cumulative
     intensity stored and no search; the dead time (3.) is applied as each event is dealt.
     The rates are checked in the same pass. Superposition and thinning: Kingman (1993).
-    Random numbers come from an xoshiro256++
-    stream per cell (exponentials by numpy's ziggurat), all seeded from one 64-bit
+    Random numbers come from an xoshiro256++ stream per group of 256 cells (drawn in
+    sweep order; exponentials by numpy's ziggurat), all seeded from one 64-bit
     integer drawn from ``rng``: the spikes depend on the seed only, not on the number of
     threads (cells are split between ``numba.get_num_threads()`` threads when the work is
     large). The two paths draw different numbers, so for a given seed their spikes
@@ -232,16 +232,16 @@ def _poisson_trains_compiled(
     def part(c_lo: int, c_hi: int) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
         return kernels.poisson_events(rates, c_lo, c_hi, fs, dead_time_s, n_trials, t_max, seed)
 
-    parts = kernels.run_over_cells(part, n_cells, n_threads)
+    parts = kernels.run_over_cells(part, n_cells, n_threads, kernels.POISSON_STREAM_CELLS)
     if any(status for status, *_ in parts):
         return None
     counts = np.concatenate([c for *_, c in parts], axis=1)  # (n_trials, n_cells)
     indptr = np.zeros(counts.size + 1, dtype=np.int64)
     np.cumsum(counts, out=indptr[1:])
     times = np.empty(int(indptr[-1]))
-    fill = np.zeros(counts.size, dtype=np.int64)
+    next_slot = indptr[:-1].copy()
     for _, t, train, _ in parts:
-        kernels.scatter_events(times, indptr, fill, t, train)
+        kernels.scatter_events(times, next_slot, t, train)
     return times, indptr
 
 
