@@ -308,13 +308,16 @@ def _poisson_events_into(
                             # Lemire's multiply-shift: uniform on 0 … n_trials - 1.
                             u, s0, s1, s2, s3 = _next_u64(s0, s1, s2, s3)
                             trial = np.int64(((u >> np.uint64(32)) * trials_u64) >> np.uint64(32))
-                        if t - trains_state[b, trial, 0] >= dead_time_s:
-                            trains_state[b, trial, 0] = t
-                            trains_state[b, trial, 1] += 1.0
-                            if n_ev < cap:
-                                times[n_ev] = t
-                                trains[n_ev] = trial * n_cells + c0 + b
-                            n_ev += 1
+                        # Branch-free dead time: the slot is written either way and
+                        # kept only if the event is (no mispredicted branch per event).
+                        last = trains_state[b, trial, 0]
+                        keep = t - last >= dead_time_s
+                        trains_state[b, trial, 0] = t if keep else last
+                        trains_state[b, trial, 1] += keep
+                        if n_ev < cap:
+                            times[n_ev] = t
+                            trains[n_ev] = trial * n_cells + c0 + b
+                        n_ev += keep
                         e, s0, s1, s2, s3 = _exponential_fast(s0, s1, s2, s3)
                         x += e
                     rem[b] = x
