@@ -109,8 +109,9 @@ POISSON_CELL_BLOCK = 1024
 # the next, instead of 4 words per cell fetched from L2 at every event (4 ms of 45).
 # Threads split the cells on multiples of it, so the spikes do not depend on them.
 POISSON_STREAM_CELLS = 256
-# Events ahead whose output slot the scatter prefetches.
-_SCATTER_AHEAD = 16
+# Events ahead whose output slot the scatter prefetches: 48 rather than 16 keeps more
+# writes in flight (scatter alone 5.3 -> 4.3 ms min at N = 10,000, load 4.4; 64 no better).
+_SCATTER_AHEAD = 48
 # Largest float below 1: keeps a within-sample fraction strictly inside [0, 1).
 _BELOW_ONE = float(np.nextafter(1.0, 0.0))
 # SplitMix64 (Steele, Lea & Flood 2014): expands one 64-bit seed into xoshiro states.
