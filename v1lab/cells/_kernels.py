@@ -109,8 +109,9 @@ POISSON_CELL_BLOCK = 1024
 # the next, instead of 4 words per cell fetched from L2 at every event (4 ms of 45).
 # Threads split the cells on multiples of it, so the spikes do not depend on them.
 POISSON_STREAM_CELLS = 256
-# Events ahead whose output slot the scatter prefetches.
-_SCATTER_AHEAD = 16
+# Events ahead whose output slot the scatter prefetches: 48 rather than 16 keeps more
+# writes in flight (scatter alone 5.3 -> 4.3 ms min at N = 10,000, load 4.4; 64 no better).
+_SCATTER_AHEAD = 48
 # Largest float below 1: keeps a within-sample fraction strictly inside [0, 1).
 _BELOW_ONE = float(np.nextafter(1.0, 0.0))
 # SplitMix64 (Steele, Lea & Flood 2014): expands one 64-bit seed into xoshiro states.
@@ -308,13 +309,16 @@ def _poisson_events_into(
                             # Lemire's multiply-shift: uniform on 0 … n_trials - 1.
                             u, s0, s1, s2, s3 = _next_u64(s0, s1, s2, s3)
                             trial = np.int64(((u >> np.uint64(32)) * trials_u64) >> np.uint64(32))
-                        if t - trains_state[b, trial, 0] >= dead_time_s:
-                            trains_state[b, trial, 0] = t
-                            trains_state[b, trial, 1] += 1.0
-                            if n_ev < cap:
-                                times[n_ev] = t
-                                trains[n_ev] = trial * n_cells + c0 + b
-                            n_ev += 1
+                        # Branch-free dead time: the slot is written either way and
+                        # kept only if the event is (no mispredicted branch per event).
+                        last = trains_state[b, trial, 0]
+                        keep = t - last >= dead_time_s
+                        trains_state[b, trial, 0] = t if keep else last
+                        trains_state[b, trial, 1] += keep
+                        if n_ev < cap:
+                            times[n_ev] = t
+                            trains[n_ev] = trial * n_cells + c0 + b
+                        n_ev += keep
                         e, s0, s1, s2, s3 = _exponential_fast(s0, s1, s2, s3)
                         x += e
                     rem[b] = x
