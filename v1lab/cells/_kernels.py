@@ -514,6 +514,17 @@ _KE, _WE, _FE, _ZIG_EXP_R = _ziggurat_exp_tables()
 
 
 @numba.njit(inline="always")
+def _exponential_wedge(idx, x, s0, s1, s2, s3):  # pragma: no cover - compiled
+    """The ziggurat's step outside a layer's rectangle: (accepted, deviate, new state).
+    The tail beyond ``_ZIG_EXP_R`` is the same exponential, shifted (memoryless)."""
+    u, s0, s1, s2, s3 = _uniform(s0, s1, s2, s3)
+    if idx == 0:
+        return True, _ZIG_EXP_R - math.log1p(-u), s0, s1, s2, s3
+    accepted = (_FE[idx - 1] - _FE[idx]) * u + _FE[idx] < math.exp(-x)
+    return accepted, x, s0, s1, s2, s3
+
+
+@numba.njit(inline="always")
 def _exponential(s0, s1, s2, s3):  # pragma: no cover - compiled
     """Standard exponential deviate by numpy's ziggurat; returns (e, new state)."""
     while True:
@@ -524,13 +535,9 @@ def _exponential(s0, s1, s2, s3):  # pragma: no cover - compiled
         x = ri * _WE[idx]
         if ri < _KE[idx]:
             return x, s0, s1, s2, s3  # inside the layer's rectangle: ~99 % of draws
-        if idx == 0:
-            # The tail beyond _ZIG_EXP_R is the same exponential, shifted (memoryless).
-            u, s0, s1, s2, s3 = _uniform(s0, s1, s2, s3)
-            return _ZIG_EXP_R - math.log1p(-u), s0, s1, s2, s3
-        u, s0, s1, s2, s3 = _uniform(s0, s1, s2, s3)
-        if (_FE[idx - 1] - _FE[idx]) * u + _FE[idx] < math.exp(-x):
-            return x, s0, s1, s2, s3
+        accepted, e, s0, s1, s2, s3 = _exponential_wedge(idx, x, s0, s1, s2, s3)
+        if accepted:
+            return e, s0, s1, s2, s3
 
 
 @numba.njit(inline="always")
@@ -554,13 +561,8 @@ def _exponential_fast(s0, s1, s2, s3):  # pragma: no cover - compiled
 @numba.njit(nogil=True)
 def _exponential_rare(idx, x, s0, s1, s2, s3):  # pragma: no cover - compiled
     """The rest of :func:`_exponential` once a draw falls outside its layer's rectangle."""
-    if idx == 0:
-        u, s0, s1, s2, s3 = _uniform(s0, s1, s2, s3)
-        return _ZIG_EXP_R - math.log1p(-u), s0, s1, s2, s3
-    u, s0, s1, s2, s3 = _uniform(s0, s1, s2, s3)
-    if (_FE[idx - 1] - _FE[idx]) * u + _FE[idx] < math.exp(-x):
-        return x, s0, s1, s2, s3
-    return _exponential(s0, s1, s2, s3)
+    accepted, e, s0, s1, s2, s3 = _exponential_wedge(idx, x, s0, s1, s2, s3)
+    return (e, s0, s1, s2, s3) if accepted else _exponential(s0, s1, s2, s3)
 
 
 @numba.njit(cache=_CACHE)
