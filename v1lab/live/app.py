@@ -24,10 +24,10 @@ from v1lab.live.window import LiveWindow
 _ENV_MAX_SECONDS = "V1LAB_LIVE_MAX_SECONDS"
 _ENV_GEOMETRY = "V1LAB_LIVE_GEOMETRY"
 
+_RUN_A_PROTOCOL = "run a protocol instead (`v1lab --protocol hubel_wiesel_bars --play`)"
 _NO_DISPLAY_FIX = (
     "run it in a desktop session, over `ssh -X`, or under a virtual display "
-    "(`xvfb-run -a v1lab --live`); without a screen, run a protocol instead "
-    "(`v1lab --protocol hubel_wiesel_bars --play`)"
+    f"(`xvfb-run -a v1lab --live`); without a screen, {_RUN_A_PROTOCOL}"
 )
 
 
@@ -55,8 +55,7 @@ def check_display() -> str | None:
         return (
             f"--live needs tkinter ({one_line(exc)}): install Tk for this Python "
             "(Debian/Ubuntu: `sudo apt install python3-tk`; macOS Homebrew: "
-            "`brew install python-tk`); without it, run a protocol instead "
-            "(`v1lab --protocol hubel_wiesel_bars --play`)"
+            f"`brew install python-tk`); without it, {_RUN_A_PROTOCOL}"
         )
     try:
         root = tkinter.Tk()
