@@ -474,12 +474,12 @@ class V1Layer:
             rf_weights = _explicit_weights(
                 pop, rf_images, rf_pixel_deg, lgn_positions_deg, cell, np.asarray(subs.phase)
             )
-        dog_gain = compute_dog_gain(
-            pop.spatial_frequency_cpd,
-            center_sigma_deg=retina.center_sigma_deg,
-            surround_sigma_deg=retina.surround_sigma_deg,
-            surround_weight=retina.surround_weight,
-        )
+        dog = {
+            "center_sigma_deg": retina.center_sigma_deg,
+            "surround_sigma_deg": retina.surround_sigma_deg,
+            "surround_weight": retina.surround_weight,
+        }
+        dog_gain = compute_dog_gain(pop.spatial_frequency_cpd, **dog)
         if np.any(dog_gain <= 0):
             bad = int(np.argmin(dog_gain))
             raise ParameterError(
@@ -532,11 +532,8 @@ class V1Layer:
         # Explicit (learned) fields are calibrated by their Gabor fits, as above.
         excess, peak_cpd = np.ones(len(pop)), pop.spatial_frequency_cpd.astype(float)
         sub_excess, sub_peak = compute_peak_gain_excess(
-            pop.spatial_frequency_cpd[cell], sigma_across[cell], np.asarray(subs.phase),
-            center_sigma_deg=retina.center_sigma_deg,
-            surround_sigma_deg=retina.surround_sigma_deg,
-            surround_weight=retina.surround_weight,
-        )  # fmt: skip
+            pop.spatial_frequency_cpd[cell], sigma_across[cell], np.asarray(subs.phase), **dog
+        )
         np.maximum.at(excess, cell, sub_excess)
         # The cell's peak is its most excessive subunit's (the later subunit wins a tie).
         strongest = sub_excess >= excess[cell]
@@ -603,11 +600,7 @@ class V1Layer:
         # envelope is only about one period wide (nx ~ 0.1-1) and weights its own
         # centre, so the pooled value is computed exactly (the 2/pi shortcut was off by
         # up to 4 % for the median cat cell, more for round one-lobed macaque fields).
-        peak_dog_gain = compute_dog_gain(
-            peak_cpd, center_sigma_deg=retina.center_sigma_deg,
-            surround_sigma_deg=retina.surround_sigma_deg, surround_weight=retina.surround_weight,
-        )  # fmt: skip
-        scale = 1.0 / (peak_dog_gain * h_fast * pooled_optimal)
+        scale = 1.0 / (compute_dog_gain(peak_cpd, **dog) * h_fast * pooled_optimal)
         self.pool = flush_tiny(pool * scale[None, :]).astype(np.float32)
 
         self._r_max = pop.r_max_hz.astype(np.float32)
