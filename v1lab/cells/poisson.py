@@ -219,7 +219,8 @@ def _poisson_trains_compiled(
     """The compiled path; None if a rate is out of range (the caller reports it).
 
     One 64-bit seed is drawn from ``rng``; the kernel expands it into an independent
-    xoshiro256++ stream per cell, so the spikes depend on the seed only, not on the
+    xoshiro256++ stream per group of ``kernels.POISSON_STREAM_CELLS`` cells, and threads
+    split the cells on those groups, so the spikes depend on the seed only, not on the
     number of threads.
     """
     n_cells = rates.shape[1]
